@@ -1,0 +1,82 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { send } from '../http/problem.js';
+import { IdempotencyHeaders } from '../http/idempotency.js';
+import { responses } from '../http/schemas.js';
+import type { CartService } from './service.js';
+
+const CartId = Type.Object({ cart_id: Type.String({ description: 'Cart id from POST /cart' }) });
+const CartLine = Type.Object({ cart_id: Type.String(), product_id: Type.Integer() });
+
+const CartViewSchema = Type.Object({
+  cart_id: Type.String(),
+  items: Type.Array(
+    Type.Object({
+      product_id: Type.Integer(),
+      name: Type.String(),
+      price: Type.Number(),
+      quantity: Type.Integer(),
+      line_total: Type.Number({ description: 'price × quantity' }),
+    }),
+  ),
+  total: Type.Number({ description: 'Sum of line totals' }),
+});
+
+const LineChange = Type.Object({
+  cart_id: Type.String(),
+  product_id: Type.Integer(),
+  quantity: Type.Integer({ description: "The line's new total quantity" }),
+});
+
+const stockErrors = (minimum: number) =>
+  `Quantity must be at least ${minimum} | Not enough stock for '{name}' (requested {q}, available {s})`;
+
+export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = async (app, { carts }) => {
+  app.post('/cart', {
+    config: { idempotent: true },
+    schema: {
+      headers: IdempotencyHeaders,
+      tags: ['cart'],
+      summary: 'Create an empty cart',
+      description: `Carts idle for longer than CART_TTL_SECONDS (default 7 days) expire and answer 404.`,
+      response: responses(Type.Object({ cart_id: Type.String({ examples: ['5f0c2a9e41b7d3c8a6e1f024'] }) }), { 422: false }),
+    },
+  }, () => carts.create());
+
+  app.get('/cart/:cart_id', {
+    schema: { tags: ['cart'], summary: 'View a cart', params: CartId, response: responses(CartViewSchema, { 404: 'Cart not found' }) },
+  }, async (req, reply) => send(reply, await carts.view(req.params.cart_id)));
+
+  app.post('/cart/:cart_id/items', {
+    config: { idempotent: true },
+    schema: {
+      headers: IdempotencyHeaders,
+      tags: ['cart'],
+      summary: 'Add a product to a cart (quantities accumulate)',
+      params: CartId,
+      body: Type.Object({ product_id: Type.Integer(), quantity: Type.Integer({ default: 1 }) }),
+      response: responses(LineChange, { 404: 'Cart not found | Product not found', 400: stockErrors(1) }),
+    },
+  }, async (req, reply) => send(reply, await carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity)));
+
+  app.patch('/cart/:cart_id/items/:product_id', {
+    schema: {
+      tags: ['cart'],
+      summary: "Set a line's quantity (0 removes it)",
+      params: CartLine,
+      body: Type.Object({ quantity: Type.Integer() }),
+      response: responses(LineChange, { 404: 'Cart not found | Product not found | Item not in cart', 400: stockErrors(0) }),
+    },
+  }, async (req, reply) => send(reply, await carts.setItem(req.params.cart_id, req.params.product_id, req.body.quantity)));
+
+  app.delete('/cart/:cart_id/items/:product_id', {
+    schema: {
+      tags: ['cart'],
+      summary: 'Remove a line from a cart',
+      params: CartLine,
+      response: responses(Type.Object({ cart_id: Type.String(), removed_product_id: Type.Integer() }), {
+        404: 'Cart not found | Item not in cart',
+      }),
+    },
+  }, async (req, reply) => send(reply, await carts.removeItem(req.params.cart_id, req.params.product_id)));
+};

@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import { inventory, notEnoughStock } from '../catalog/inventory.js';
+import { isStorableId } from '../catalog/model.js';
+import type { Database } from '../db/database.js';
+import type { StoreSchema } from '../db/schema.js';
+import { newCartId } from '../shared/ids.js';
+import { toAmount } from '../shared/money.js';
+import { fail, ok, type Result } from '../shared/result.js';
+import { cartRepository as carts } from './repository.js';
+
+export interface CartView {
+  cart_id: string;
+  items: { product_id: number; name: string; price: number; quantity: number; line_total: number }[];
+  total: number;
+}
+
+export interface CartLineChange {
+  cart_id: string;
+  product_id: number;
+  quantity: number;
+}
+
+export const cartNotFound = () => fail('not_found', 'Cart not found');
+
+export class CartService {
+  constructor(
+    private readonly database: Database<StoreSchema>,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Carts idle since before this instant are expired. */
+  idleSince(now = Date.now()): number {
+    return now - this.ttlMs;
+  }
+
+  async create(): Promise<{ cart_id: string }> {
+    const id = newCartId();
+    await carts.insert(this.database.db, id, Date.now());
+    return { cart_id: id };
+  }
+
+  async view(cartId: string): Promise<Result<CartView>> {
+    const db = this.database.db;
+    if (!(await carts.live(db, cartId, this.idleSince()))) return cartNotFound();
+    let totalCents = 0;
+    const items: CartView['items'] = [];
+    for (const line of await carts.lines(db, cartId)) {
+      // A product removed from the catalog since it was added cannot be priced; checkout reports it.
+      if (line.name === null || line.price_cents === null) continue;
+      const lineCents = line.price_cents * line.quantity;
+      totalCents += lineCents;
+      items.push({
+        product_id: line.product_id,
+        name: line.name,
+        price: toAmount(line.price_cents),
+        quantity: line.quantity,
+        line_total: toAmount(lineCents),
+      });
+    }
+    return ok({ cart_id: cartId, items, total: toAmount(totalCents) });
+  }
+
+  /** Adds to a line: the new quantity is the old one plus `quantity`. */
+  addItem(cartId: string, productId: number, quantity: number): Promise<Result<CartLineChange>> {
+    return this.changeLine(cartId, productId, quantity, 1, (current) => (current ?? 0) + quantity);
+  }
+
+  /** Sets a line to `quantity`; 0 removes it. */
+  setItem(cartId: string, productId: number, quantity: number): Promise<Result<CartLineChange>> {
+    return this.changeLine(cartId, productId, quantity, 0, () => quantity);
+  }
+
+  private changeLine(
+    cartId: string,
+    productId: number,
+    quantity: number,
+    minimum: number,
+    next: (current: number | undefined) => number,
+  ): Promise<Result<CartLineChange>> {
+    return this.database.transact(async (trx) => {
+      const now = Date.now();
+      if (!(await carts.live(trx, cartId, this.idleSince(now)))) return cartNotFound();
+      const product = isStorableId(productId) ? await inventory.available(trx, productId) : undefined;
+      if (!product) return fail('not_found', 'Product not found');
+      if (quantity < minimum) return fail('rejected', `Quantity must be at least ${minimum}`);
+      const current = await carts.quantity(trx, cartId, productId);
+      const wanted = next(current);
+      if (wanted === 0) {
+        if (current === undefined) return fail('not_found', 'Item not in cart');
+        await carts.removeLine(trx, cartId, productId);
+      } else {
+        // The cart may not hold more than can still be sold; checkout re-checks under reservation.
+        if (wanted > product.stock) return notEnoughStock(product.name, wanted, product.stock);
+        await carts.setLine(trx, cartId, productId, wanted, current === undefined);
+      }
+      await carts.touch(trx, cartId, now);
+      return ok({ cart_id: cartId, product_id: productId, quantity: wanted });
+    });
+  }
+
+  removeItem(cartId: string, productId: number): Promise<Result<{ cart_id: string; removed_product_id: number }>> {
+    return this.database.transact(async (trx: Kysely<StoreSchema>) => {
+      const now = Date.now();
+      if (!(await carts.live(trx, cartId, this.idleSince(now)))) return cartNotFound();
+      if (!isStorableId(productId) || !(await carts.removeLine(trx, cartId, productId))) {
+        return fail('not_found', 'Item not in cart');
+      }
+      await carts.touch(trx, cartId, now);
+      return ok({ cart_id: cartId, removed_product_id: productId });
+    });
+  }
+
+  /** Deletes carts past their idle TTL; returns how many. */
+  sweep(): Promise<number> {
+    return carts.deleteIdle(this.database.db, this.idleSince());
+  }
+}

@@ -1,0 +1,32 @@
+import { sql, type Kysely } from 'kysely';
+import type { StoreSchema } from '../db/schema.js';
+import { fail, type Failure } from '../shared/result.js';
+
+/**
+ * Stock is the quantity still available to sell. Checkout takes units out with a conditional
+ * update (never below zero, whatever other transactions or processes do at the same time);
+ * a failed, expired or cancelled order puts them back.
+ */
+export const notEnoughStock = (name: string, requested: number, available: number): Failure =>
+  fail('rejected', `Not enough stock for '${name}' (requested ${requested}, available ${available})`);
+
+export const inventory = {
+  /** Takes `quantity` units if that many are available; false (and nothing changed) otherwise. */
+  async reserve(db: Kysely<StoreSchema>, productId: number, quantity: number): Promise<boolean> {
+    const result = await db
+      .updateTable('products')
+      .set({ stock: sql`stock - ${quantity}` })
+      .where('id', '=', productId)
+      .where('stock', '>=', quantity)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  async release(db: Kysely<StoreSchema>, productId: number, quantity: number): Promise<void> {
+    await db.updateTable('products').set({ stock: sql`stock + ${quantity}` }).where('id', '=', productId).execute();
+  },
+
+  async available(db: Kysely<StoreSchema>, productId: number): Promise<{ name: string; stock: number } | undefined> {
+    return db.selectFrom('products').select(['name', 'stock']).where('id', '=', productId).executeTakeFirst();
+  },
+};

@@ -1,0 +1,122 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { send } from '../http/problem.js';
+import { StringEnum, responses } from '../http/schemas.js';
+import type { CatalogService } from './service.js';
+
+export const CategorySchema = Type.Object(
+  { id: Type.Integer(), name: Type.String(), slug: Type.String() },
+  { $id: 'Category' },
+);
+
+export const ProductSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    price: Type.Number({ description: 'Price with at most two decimals', examples: [89.99] }),
+    category_id: Type.Integer(),
+    brand: Type.String(),
+    rating: Type.Number({ minimum: 0, maximum: 5 }),
+    stock: Type.Integer({ description: 'Units still available to sell (reserved units excluded)' }),
+    description: Type.String(),
+  },
+  { $id: 'Product' },
+);
+
+const ProductDetailSchema = Type.Object(
+  { ...ProductSchema.properties, category: Type.Ref('Category') },
+  { $id: 'ProductDetail' },
+);
+
+const ProductPageSchema = Type.Object({
+  total: Type.Integer({ description: 'Number of matching products before paging' }),
+  page: Type.Integer(),
+  page_size: Type.Integer(),
+  products: Type.Array(Type.Ref('Product')),
+});
+
+const ProductsQuery = Type.Object({
+  category_id: Type.Optional(Type.Integer({ description: 'Only products of this category' })),
+  brand: Type.Optional(Type.String({ description: 'Exact brand, case-insensitive' })),
+  min_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
+  max_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
+  min_rating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
+  in_stock: Type.Optional(Type.Boolean({ description: 'true keeps only products with stock > 0; false does not filter' })),
+  search: Type.Optional(
+    Type.String({ maxLength: 200, description: 'Case-insensitive substring of name or description; % and _ are literal' }),
+  ),
+  sort_by: Type.Optional(StringEnum(['price', 'rating', 'name'], {
+    description: 'Without it, results are in id order. Ties keep id order in both directions.',
+  })),
+  order: Type.Optional(StringEnum(['asc', 'desc'], { default: 'asc', description: 'Case-insensitive' })),
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+});
+
+const BOOLEAN_WORDS: Record<string, string> = {
+  true: 'true', '1': 'true', yes: 'true', on: 'true', t: 'true', y: 'true',
+  false: 'false', '0': 'false', no: 'false', off: 'false', f: 'false', n: 'false',
+};
+
+export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService }> = async (app, { catalog }) => {
+  app.addSchema(CategorySchema);
+  app.addSchema(ProductSchema);
+  app.addSchema(ProductDetailSchema);
+
+  app.get('/categories', {
+    schema: { tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), { 422: false }) },
+  }, () => catalog.categories());
+
+  app.get('/categories/:category_id', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'One category',
+      params: Type.Object({ category_id: Type.Integer() }),
+      response: responses(Type.Ref('Category'), { 404: 'Category not found' }),
+    },
+  }, async (req, reply) => send(reply, await catalog.category(req.params.category_id)));
+
+  app.get('/products', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'Search, filter, sort and page products',
+      description: 'Filters combine with AND; `total` counts all matches before paging; a page past the end has `products: []`.',
+      querystring: ProductsQuery,
+      response: responses(ProductPageSchema),
+    },
+    // FastAPI's bool accepts yes/on/1/t/y..., and `order` is case-insensitive: normalise before validation.
+    preValidation: async (req) => {
+      const query = req.query as Record<string, unknown>;
+      if (typeof query.in_stock === 'string') query.in_stock = BOOLEAN_WORDS[query.in_stock.toLowerCase()] ?? query.in_stock;
+      if (typeof query.order === 'string') query.order = query.order.toLowerCase();
+    },
+  }, (req) => catalog.products(req.query));
+
+  app.get('/products/:product_id', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'One product with its category',
+      params: Type.Object({ product_id: Type.Integer() }),
+      response: responses(Type.Ref('ProductDetail'), { 404: 'Product not found' }),
+    },
+  }, async (req, reply) => send(reply, await catalog.product(req.params.product_id)));
+
+  app.get('/products/:product_id/related', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'Other products of the same category, in id order',
+      params: Type.Object({ product_id: Type.Integer() }),
+      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 20, default: 4 }) }),
+      response: responses(Type.Array(Type.Ref('Product')), { 404: 'Product not found' }),
+    },
+  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit)));
+
+  app.get('/brands', {
+    schema: {
+      tags: ['catalog'],
+      summary: 'Sorted distinct brand names, optionally of one category',
+      querystring: Type.Object({ category_id: Type.Optional(Type.Integer()) }),
+      response: responses(Type.Array(Type.String())),
+    },
+  }, (req) => catalog.brands(req.query.category_id));
+};

@@ -1,0 +1,165 @@
+/**
+ * Every setting of both processes is read here, once, from the environment.
+ * A wrong value stops start-up with a message that names the variable.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name, String(fallback));
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got '${raw}'`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, name, fallback).toLowerCase() as T;
+  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return raw;
+}
+
+function databaseUrl(env: Env, name: string, fallback: string): string {
+  const url = read(env, name, fallback);
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(url)) {
+    throw new ConfigError(`${name} must be sqlite:<path> or postgres://user@host:port/db, got '${url}'`);
+  }
+  return url;
+}
+
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const raw = read(env, name, fallback).replace(/\/+$/, '');
+  try {
+    const url = new URL(raw);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got '${raw}'`);
+  }
+  return raw;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface LogConfig {
+  level: LogLevel;
+  pretty: boolean;
+}
+
+function logConfig(env: Env): LogConfig {
+  return {
+    level: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    pretty: oneOf(env, 'LOG_FORMAT', 'json', ['json', 'pretty'] as const) === 'pretty',
+  };
+}
+
+export interface SqliteOptions {
+  synchronous: 'normal' | 'full';
+}
+
+function sqliteOptions(env: Env): SqliteOptions {
+  return { synchronous: oneOf(env, 'SQLITE_SYNCHRONOUS', 'normal', ['normal', 'full'] as const) };
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  return integer(env, name, fallback, 0, 65535);
+}
+
+function webhookSecret(env: Env): string | undefined {
+  const secret = env.PAYMENTS_WEBHOOK_SECRET?.trim();
+  if (secret !== undefined && secret !== '' && secret.length < 16) {
+    throw new ConfigError('PAYMENTS_WEBHOOK_SECRET must be at least 16 characters');
+  }
+  return secret === '' ? undefined : secret;
+}
+
+export interface StoreConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  dbPoolSize: number;
+  sqlite: SqliteOptions;
+  seedFile: string;
+  cartTtlSeconds: number;
+  orderTtlSeconds: number;
+  sweepIntervalMs: number;
+  corsOrigins: string[] | '*' | false;
+  webhookSecret: string | undefined;
+  production: boolean;
+  workers: number;
+  log: LogConfig;
+}
+
+function corsOrigins(env: Env): StoreConfig['corsOrigins'] {
+  const raw = read(env, 'CORS_ORIGINS', '*');
+  if (raw === '*') return '*';
+  if (raw.toLowerCase() === 'false' || raw.toLowerCase() === 'off') return false;
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS must be '*', 'off' or a comma-separated list of origins like https://shop.example, got '${origin}'`);
+    }
+  }
+  return origins;
+}
+
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const production = read(env, 'NODE_ENV', 'development') === 'production';
+  const secret = webhookSecret(env);
+  if (production && secret === undefined) {
+    throw new ConfigError('PAYMENTS_WEBHOOK_SECRET must be set when NODE_ENV=production: the store refuses unsigned payment callbacks there');
+  }
+  return {
+    host: read(env, 'HOST', '127.0.0.1'),
+    port: port(env, 'PORT', 8000),
+    databaseUrl: databaseUrl(env, 'DATABASE_URL', 'sqlite:./data/store.db'),
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    sqlite: sqliteOptions(env),
+    seedFile: read(env, 'SEED_FILE', new URL('../seed/catalog.json', import.meta.url).pathname),
+    cartTtlSeconds: integer(env, 'CART_TTL_SECONDS', 7 * 24 * 3600, 1),
+    orderTtlSeconds: integer(env, 'ORDER_TTL_SECONDS', 900, 1),
+    sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 5000, 50),
+    corsOrigins: corsOrigins(env),
+    webhookSecret: secret,
+    production,
+    workers: integer(env, 'WORKERS', 1, 1, 256),
+    log: logConfig(env),
+  };
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  sqlite: SqliteOptions;
+  storeUrl: string;
+  webhookSecret: string | undefined;
+  callbackTimeoutMs: number;
+  callbackMaxAttempts: number;
+  callbackBaseDelayMs: number;
+  log: LogConfig;
+}
+
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const storePort = port(env, 'PORT', 8000);
+  return {
+    host: read(env, 'HOST', '127.0.0.1'),
+    port: port(env, 'PAYMENTS_PORT', 5000),
+    databaseUrl: databaseUrl(env, 'PAYMENTS_DATABASE_URL', 'sqlite:./data/payments.db'),
+    sqlite: sqliteOptions(env),
+    storeUrl: httpUrl(env, 'STORE_URL', `http://localhost:${storePort}`),
+    webhookSecret: webhookSecret(env),
+    callbackTimeoutMs: integer(env, 'CALLBACK_TIMEOUT_MS', 5000, 100),
+    callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),
+    callbackBaseDelayMs: integer(env, 'CALLBACK_BASE_DELAY_MS', 2000, 10),
+    log: logConfig(env),
+  };
+}

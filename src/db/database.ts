@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import pg from 'pg';
+import type { SqliteOptions } from '../config.js';
+import type { Result } from '../shared/result.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * One connection layer for both dialects. Services get a `Database` and run each state change
+ * through `transact`, which hands a single transaction handle down to every repository call.
+ */
+export interface Database<Schema> {
+  readonly db: Kysely<Schema>;
+  readonly dialect: Dialect;
+  /** Runs fn in one transaction: commits when it returns ok, rolls back on a failure or an exception. */
+  transact<T>(fn: (trx: Kysely<Schema>) => Promise<Result<T>>): Promise<Result<T>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  poolSize?: number;
+  sqlite?: SqliteOptions;
+  /** PostgreSQL schema to use (created if missing); tests use one per run. */
+  schema?: string;
+}
+
+// int8 (COUNT, SUM, bigint columns) comes back as a string by default; our values stay far below 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+class Rollback<T> extends Error {
+  constructor(readonly result: Result<T>) {
+    super('rollback');
+  }
+}
+
+export function openDatabase<Schema>(options: DatabaseOptions): Database<Schema> {
+  return options.url.startsWith('sqlite:') ? openSqlite<Schema>(options) : openPostgres<Schema>(options);
+}
+
+function sqlitePath(url: string): string {
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return path === ':memory:' ? path : resolve(path);
+}
+
+function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
+  const path = sqlitePath(options.url);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  // One connection per process, kept open: reopening per request recreates the WAL and costs 4x in writes.
+  const connection = new SqliteDatabase(path);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma(`synchronous = ${options.sqlite?.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  connection.pragma('foreign_keys = ON');
+  // Other processes (WORKERS, npm run db:reset) may hold the write lock briefly; wait rather than fail.
+  connection.pragma('busy_timeout = 10000');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+
+  return {
+    db,
+    dialect: 'sqlite',
+    // Kysely's SQLite driver lends its single connection to one holder at a time, so this also
+    // serialises transactions within the process. BEGIN IMMEDIATE takes the write lock up front,
+    // so a transaction never reads a snapshot that another process invalidates before it writes.
+    transact: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await fn(conn);
+          await sql.raw(result.ok ? 'commit' : 'rollback').execute(conn);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(conn);
+          throw error;
+        }
+      }),
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    transact: async (fn) => {
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const result = await fn(trx);
+          if (!result.ok) throw new Rollback(result);
+          return result;
+        });
+      } catch (error) {
+        if (error instanceof Rollback) return error.result as never;
+        throw error;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** Applies every versioned migration not yet applied; safe to run from several processes at once. */
+export async function migrate<Schema>(
+  database: Database<Schema>,
+  migrations: Record<string, (dialect: Dialect) => Migration>,
+  tableName: string,
+): Promise<void> {
+  const built = Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(database.dialect)]));
+  const migrator = new Migrator({
+    db: database.db,
+    provider: { getMigrations: async () => built },
+    migrationTableName: tableName,
+    migrationLockTableName: `${tableName}_lock`,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,100 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from './database.js';
+
+/**
+ * Versioned migrations of the store database, applied in name order. Both dialects run the same
+ * definitions; `bigint` holds epoch milliseconds and money totals, `double precision` ratings.
+ * Never edit a migration that has shipped: add the next one.
+ */
+// Migrations must not be typed against today's schema: it changes, they must not.
+type AnyDb = Kysely<unknown>;
+
+const nonNegative = (column: string) => sql`${sql.ref(column)} >= 0`;
+const positive = (column: string) => sql`${sql.ref(column)} > 0`;
+
+export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = {
+  '0001_catalog_carts_orders': () => ({
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('categories')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .execute();
+
+      await db.schema
+        .createTable('products')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('price_cents', 'integer', (c) => c.notNull().check(nonNegative('price_cents')))
+        .addColumn('category_id', 'integer', (c) => c.notNull().references('categories.id'))
+        .addColumn('brand', 'text', (c) => c.notNull())
+        .addColumn('rating', 'double precision', (c) => c.notNull())
+        .addColumn('stock', 'integer', (c) => c.notNull().check(nonNegative('stock')))
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('brand_lc', 'text', (c) => c.notNull())
+        .addColumn('name_lc', 'text', (c) => c.notNull())
+        .addColumn('description_lc', 'text', (c) => c.notNull())
+        .execute();
+      // Every sort and filter is "... order by <column>, id": these indexes serve sort and page without a scan.
+      for (const column of ['category_id', 'price_cents', 'rating', 'name', 'brand_lc']) {
+        await db.schema.createIndex(`products_${column}_id`).on('products').columns([column, 'id']).execute();
+      }
+
+      await db.schema
+        .createTable('carts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('carts_updated_at').on('carts').column('updated_at').execute();
+
+      await db.schema
+        .createTable('cart_items')
+        .addColumn('cart_id', 'text', (c) => c.notNull().references('carts.id').onDelete('cascade'))
+        .addColumn('product_id', 'integer', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull().check(positive('quantity')))
+        .addColumn('line_no', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('cart_items_pk', ['cart_id', 'product_id'])
+        .execute();
+
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('cart_id', 'text', (c) => c.notNull())
+        .addColumn('total_cents', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('payment_id', 'text')
+        .addColumn('paid_at', 'bigint')
+        .addColumn('reason', 'text')
+        .execute();
+      await db.schema.createIndex('orders_status_expires_at').on('orders').columns(['status', 'expires_at']).execute();
+
+      await db.schema
+        .createTable('order_items')
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id').onDelete('cascade'))
+        .addColumn('line_no', 'integer', (c) => c.notNull())
+        .addColumn('product_id', 'integer', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('price_cents', 'integer', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('order_items_pk', ['order_id', 'line_no'])
+        .execute();
+
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('response_body', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
+        .execute();
+      await db.schema.createIndex('idempotency_keys_created_at').on('idempotency_keys').column('created_at').execute();
+    },
+  }),
+};

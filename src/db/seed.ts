@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import { matchKeys } from '../catalog/model.js';
+import { toCents } from '../shared/money.js';
+import { ok } from '../shared/result.js';
+import type { Database } from './database.js';
+import type { CategoryRow, ProductRow, StoreSchema } from './schema.js';
+
+/** The seed file format: the same as the old servers' catalog.json. */
+export interface SeedCatalog {
+  categories: CategoryRow[];
+  products: {
+    id: number;
+    name: string;
+    price: number;
+    category_id: number;
+    brand: string;
+    rating: number;
+    stock: number;
+    description: string;
+  }[];
+}
+
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
+const isText = (v: unknown): v is string => typeof v === 'string';
+
+/** Reads and checks a seed file; a bad one fails with the file name and the first offending entry. */
+export function readSeedFile(path: string): SeedCatalog {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read seed file ${path}: ${(error as Error).message}`);
+  }
+  const seed = data as SeedCatalog;
+  if (!Array.isArray(seed?.categories) || !Array.isArray(seed?.products)) {
+    throw new Error(`Seed file ${path} must be an object with "categories" and "products" arrays`);
+  }
+  const categoryIds = new Set<number>();
+  for (const c of seed.categories) {
+    if (!isInt(c?.id) || !isText(c.name) || !isText(c.slug)) throw new Error(`Seed file ${path}: bad category ${JSON.stringify(c)}`);
+    categoryIds.add(c.id);
+  }
+  for (const p of seed.products) {
+    const valid =
+      isInt(p?.id) && isText(p.name) && isText(p.brand) && isText(p.description) &&
+      typeof p.price === 'number' && p.price >= 0 && Math.abs(p.price * 100 - toCents(p.price)) < 1e-6 &&
+      typeof p.rating === 'number' && p.rating >= 0 && p.rating <= 5 &&
+      isInt(p.stock) && p.stock >= 0 && categoryIds.has(p.category_id);
+    if (!valid) throw new Error(`Seed file ${path}: bad product ${JSON.stringify(p)}`);
+  }
+  return seed;
+}
+
+type SeedProduct = SeedCatalog['products'][number];
+
+const toRow = (p: SeedProduct): ProductRow => ({
+  id: p.id,
+  name: p.name,
+  price_cents: toCents(p.price),
+  category_id: p.category_id,
+  brand: p.brand,
+  rating: p.rating,
+  stock: p.stock,
+  description: p.description,
+  ...matchKeys(p),
+});
+
+const BATCH = 500;
+
+/** Inserts products in batches (both dialects cap the number of bound parameters per statement). */
+async function insertCatalog(db: Kysely<StoreSchema>, categories: CategoryRow[], products: Iterable<SeedProduct>): Promise<number> {
+  await db.insertInto('categories').values(categories).onConflict((oc) => oc.column('id').doNothing()).execute();
+  let batch: ProductRow[] = [];
+  let count = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await db.insertInto('products').values(batch).onConflict((oc) => oc.column('id').doNothing()).execute();
+    count += batch.length;
+    batch = [];
+  };
+  for (const product of products) {
+    batch.push(toRow(product));
+    if (batch.length === BATCH) await flush();
+  }
+  await flush();
+  return count;
+}
+
+/** Seeds an empty catalog; does nothing when the catalog already has categories. Safe to race. */
+export async function seedIfEmpty(database: Database<StoreSchema>, seed: () => SeedCatalog): Promise<boolean> {
+  const existing = await database.db.selectFrom('categories').select('id').limit(1).executeTakeFirst();
+  if (existing) return false;
+  const catalog = seed();
+  const result = await database.transact(async (trx) => {
+    const again = await trx.selectFrom('categories').select('id').limit(1).executeTakeFirst();
+    if (again) return ok(false);
+    await insertCatalog(trx, catalog.categories, catalog.products);
+    return ok(true);
+  });
+  return result.ok && result.value;
+}
+
+/** Empties every table of the store (orders, carts, catalog) and loads the given catalog, in one transaction. */
+export async function resetStore(database: Database<StoreSchema>, categories: CategoryRow[], products: Iterable<SeedProduct>): Promise<number> {
+  const result = await database.transact(async (trx) => {
+    for (const table of ['idempotency_keys', 'order_items', 'orders', 'cart_items', 'carts', 'products', 'categories'] as const) {
+      await trx.deleteFrom(table).execute();
+    }
+    return ok(await insertCatalog(trx, categories, products));
+  });
+  return result.ok ? result.value : 0;
+}

@@ -1,0 +1,155 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { cartRoutes } from '../cart/routes.js';
+import type { CartService } from '../cart/service.js';
+import { catalogRoutes } from '../catalog/routes.js';
+import type { CatalogService } from '../catalog/service.js';
+import type { StoreConfig } from '../config.js';
+import { orderRoutes } from '../orders/routes.js';
+import type { OrderService } from '../orders/service.js';
+import { paymentRoutes } from '../payments/routes.js';
+import type { Kysely } from 'kysely';
+import type { StoreSchema } from '../db/schema.js';
+import { registerIdempotency } from './idempotency.js';
+import { accessLogEnabled } from './logger.js';
+import { ErrorDetail, ValidationError } from './schemas.js';
+import { jsonInvalidIssue, toValidationIssues } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request body exactly as received, for signature checks. */
+    rawBody?: string;
+  }
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface StoreServices {
+  catalog: CatalogService;
+  carts: CartService;
+  orders: OrderService;
+  /** For idempotency keys. */
+  db: Kysely<StoreSchema>;
+  /** Throws if the database does not answer. */
+  ping(): Promise<void>;
+}
+
+class JsonBodyError extends Error {
+  readonly statusCode = 422;
+  constructor(readonly issue: ReturnType<typeof jsonInvalidIssue>) {
+    super('JSON decode error');
+  }
+}
+
+/** The shared Fastify set-up of both servers: limits, JSON parsing, validation wording, docs, CORS. */
+export function createFastify(options: { logger: FastifyBaseLogger; accessLog: boolean }): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // Fastify's own request lines are at info; ours (below) are at debug, and only when enabled.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
+  });
+  if (options.accessLog) {
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    });
+  }
+  return app;
+}
+
+export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
+  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log) }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON only: any other content type is answered 415. An empty body is "no body" (POST /cart with a JSON content type), not an error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = body as string;
+    req.rawBody = text;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new JsonBodyError(jsonInvalidIssue(error as Error, text)), undefined);
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const context = error.validationContext ?? 'body';
+      const source = { querystring: request.query, body: request.body, params: request.params, headers: request.headers }[context];
+      return reply.code(422).send({ detail: toValidationIssues(error.validation, context, source) });
+    }
+    if (error instanceof JsonBodyError) return reply.code(422).send({ detail: [error.issue] });
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send({ detail: `Request body too large (limit ${BODY_LIMIT} bytes)` });
+    if (status === 415) {
+      return reply.code(415).send({ detail: `Unsupported Media Type: ${request.headers['content-type'] ?? 'none'}; send application/json` });
+    }
+    if (status >= 400 && status < 500) return reply.code(status).send({ detail: error.message });
+    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    return reply.code(500).send({ detail: 'Internal Server Error' });
+  });
+
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));
+
+  if (config.corsOrigins !== false) {
+    app.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] });
+  }
+
+  app.addSchema(ErrorDetail);
+  app.addSchema(ValidationError);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Store API',
+        version: '1.0.0',
+        description:
+          'Catalog, carts, checkout, orders and the payment callback. Errors are `{"detail": ...}`; validation errors are 422 with FastAPI\'s list form. Money is shown with at most two decimals.',
+      },
+      tags: [
+        { name: 'catalog', description: 'Categories, products, brands' },
+        { name: 'cart', description: 'Shopping carts' },
+        { name: 'orders', description: 'Checkout and orders' },
+        { name: 'payments', description: 'Callback from the payments gateway' },
+        { name: 'ops', description: 'Health' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  registerIdempotency(app, services.db);
+
+  app.register(async (scope) => {
+    scope.get('/healthz', {
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness and database check',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Type.Ref('ErrorDetail') },
+      },
+    }, async (_req, reply) => {
+      try {
+        await services.ping();
+        return { status: 'ok' as const };
+      } catch (error) {
+        reply.log.error({ err: error }, 'health check failed');
+        return reply.code(503).send({ detail: 'Database unavailable' });
+      }
+    });
+    await scope.register(catalogRoutes, { catalog: services.catalog });
+    await scope.register(cartRoutes, { carts: services.carts });
+    await scope.register(orderRoutes, { orders: services.orders });
+    await scope.register(paymentRoutes, { orders: services.orders, webhookSecret: config.webhookSecret });
+  });
+
+  return app;
+}
+

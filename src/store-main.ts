@@ -1,0 +1,67 @@
+import cluster from 'node:cluster';
+import pino from 'pino';
+import { ConfigError, loadStoreConfig, type StoreConfig } from './config.js';
+import { loggerOptions } from './http/logger.js';
+import { prepareStoreDatabase, startStore } from './store.js';
+
+/**
+ * `npm run start:store`. With WORKERS=N the primary prepares the database once and forks N
+ * workers that share the port (node:cluster); all state lives in the database, so any worker
+ * (or any other instance on the same database) can serve any request.
+ */
+function loadConfig(): StoreConfig {
+  try {
+    return loadStoreConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function runWorker(config: StoreConfig): Promise<void> {
+  const store = await startStore(config);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    store.log.info({ signal }, 'store shutting down');
+    store.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        store.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+async function runPrimary(config: StoreConfig): Promise<void> {
+  const log = pino(loggerOptions(config.log, 'store'));
+  await prepareStoreDatabase(config, log);
+  if (config.workers === 1) return runWorker(config);
+  log.info({ workers: config.workers }, 'starting store workers');
+  let stopping = false;
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    log.error({ pid: worker.process.pid, code, signal }, 'store worker died; starting a new one');
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+const config = loadConfig();
+(cluster.isPrimary ? runPrimary(config) : runWorker(config)).catch((error: unknown) => {
+  console.error('Store failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+import { sql } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { CartService } from './cart/service.js';
+import { CatalogRepository } from './catalog/repository.js';
+import { CatalogService } from './catalog/service.js';
+import type { StoreConfig } from './config.js';
+import { migrate, openDatabase, type Database } from './db/database.js';
+import { storeMigrations } from './db/migrations.js';
+import type { StoreSchema } from './db/schema.js';
+import { readSeedFile, seedIfEmpty } from './db/seed.js';
+import { buildStoreApp } from './http/app.js';
+import { sweepIdempotencyKeys } from './http/idempotency.js';
+import { loggerOptions } from './http/logger.js';
+import { OrderService } from './orders/service.js';
+
+export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
+  return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
+}
+
+/** Creates the schema and seeds an empty catalog: what a first start needs. Run once, before serving. */
+export async function prepareStoreDatabase(config: StoreConfig, log: Logger): Promise<void> {
+  const database = openStoreDatabase(config);
+  try {
+    await migrate(database, storeMigrations, 'store_migrations');
+    if (await seedIfEmpty(database, () => readSeedFile(config.seedFile))) log.info({ seed: config.seedFile }, 'catalog seeded');
+  } finally {
+    await database.close();
+  }
+}
+
+/** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
+export async function startStore(config: StoreConfig) {
+  const log = pino(loggerOptions(config.log, 'store'));
+  const database = openStoreDatabase(config);
+  const carts = new CartService(database, config.cartTtlSeconds * 1000);
+  const orders = new OrderService(database, log, () => carts.idleSince(), config.orderTtlSeconds * 1000);
+  const services = {
+    catalog: new CatalogService(new CatalogRepository(database.db)),
+    carts,
+    orders,
+    db: database.db,
+    ping: async () => {
+      await sql`select 1`.execute(database.db);
+    },
+  };
+  const app = buildStoreApp(config, services, log);
+
+  const sweep = async () => {
+    try {
+      const expired = await orders.expireDue();
+      const idle = await carts.sweep();
+      const keys = await sweepIdempotencyKeys(database.db);
+      if (expired || idle || keys) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys }, 'sweep');
+    } catch (error) {
+      log.error({ err: error }, 'sweep failed');
+    }
+  };
+  let sweeping = Promise.resolve();
+  const timer = setInterval(() => (sweeping = sweeping.then(sweep)), config.sweepIntervalMs);
+  timer.unref();
+
+  await app.listen({ host: config.host, port: config.port });
+  log.info(
+    {
+      url: `http://${config.host}:${config.port}`,
+      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      signed_callbacks: Boolean(config.webhookSecret),
+    },
+    'store listening',
+  );
+  if (!config.webhookSecret) log.warn('PAYMENTS_WEBHOOK_SECRET is not set: payment callbacks are accepted unsigned');
+
+  return {
+    app,
+    log,
+    async close() {
+      clearInterval(timer);
+      await app.close();
+      await sweeping;
+      await database.close();
+    },
+  };
+}
