@@ -1,12 +1,25 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The suite runs twice: once on the embedded SQLite, once on PostgreSQL (TEST_DATABASE_URL,
+ * default the local server's `test` database, one fresh schema per store process). The gateway
+ * keeps its own embedded database, so its tests run once.
+ */
+const gatewayOnly = ['test/gateway*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    globalSetup: ['test/global-setup.ts'],
     // Each file boots real server processes on free ports; two cores run two files at a time.
-    fileParallelism: true,
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DIALECT: 'sqlite' } } },
+      {
+        extends: true,
+        test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: gatewayOnly, env: { TEST_DIALECT: 'postgres' } },
+      },
+    ],
   },
 });

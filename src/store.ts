@@ -35,7 +35,7 @@ export async function startStore(config: StoreConfig) {
   const carts = new CartService(database, config.cartTtlSeconds * 1000);
   const orders = new OrderService(database, log, () => carts.idleSince(), config.orderTtlSeconds * 1000);
   const services = {
-    catalog: new CatalogService(new CatalogRepository(database.db)),
+    catalog: new CatalogService(new CatalogRepository(database.db, database.dialect)),
     carts,
     orders,
     db: database.db,

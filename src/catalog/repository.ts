@@ -1,4 +1,5 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import type { Dialect } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
 import { PRODUCT_COLUMNS, isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
@@ -12,7 +13,10 @@ const SORT_COLUMN = { price: 'price_cents', rating: 'rating', name: 'name' } as 
 
 /** Catalog reads. Every query here is plain SQL that PostgreSQL and SQLite evaluate identically. */
 export class CatalogRepository {
-  constructor(private readonly db: Kysely<StoreSchema>) {}
+  constructor(
+    private readonly db: Kysely<StoreSchema>,
+    private readonly dialect: Dialect,
+  ) {}
 
   categories(): Promise<Category[]> {
     return this.db.selectFrom('categories').select(['id', 'name', 'slug']).orderBy('id').execute();
@@ -55,7 +59,14 @@ export class CatalogRepository {
     if (q.min_rating !== undefined) query = query.where('rating', '>=', q.min_rating);
     if (q.in_stock === true) query = query.where('stock', '>', 0);
     if (q.search) {
-      const pattern = likeContains(q.search.toLowerCase());
+      const term = q.search.toLowerCase();
+      const pattern = likeContains(term);
+      // On SQLite the trigram FTS index narrows the rows first (it needs 3+ characters); on
+      // PostgreSQL the trigram GIN indexes serve the LIKE itself. The LIKE decides on both.
+      if (this.dialect === 'sqlite' && [...term].length >= 3) {
+        const phrase = `"${term.replace(/"/g, '""')}"`;
+        query = query.where(sql<boolean>`id in (select rowid from products_fts where products_fts match ${phrase})`);
+      }
       query = query.where((eb) =>
         eb.or([
           eb(sql`name_lc`, 'like', sql`${pattern} escape '\\'`),

@@ -15,6 +15,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Database<Schema> {
   readonly db: Kysely<Schema>;
   readonly dialect: Dialect;
+  /** PostgreSQL schema selected by `?schema=` in the URL. */
+  readonly schema?: string | undefined;
   /** Runs fn in one transaction: commits when it returns ok, rolls back on a failure or an exception. */
   transact<T>(fn: (trx: Kysely<Schema>) => Promise<Result<T>>): Promise<Result<T>>;
   close(): Promise<void>;
@@ -24,8 +26,6 @@ export interface DatabaseOptions {
   url: string;
   poolSize?: number;
   sqlite?: SqliteOptions;
-  /** PostgreSQL schema to use (created if missing); tests use one per run. */
-  schema?: string;
 }
 
 // int8 (COUNT, SUM, bigint columns) comes back as a string by default; our values stay far below 2^53.
@@ -80,16 +80,27 @@ function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
   };
 }
 
+/** `?schema=name` in a postgres URL selects (and creates) a schema: several stores or test runs can share a database. */
+function postgresTarget(url: string): { connectionString: string; schema: string | undefined } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid schema name '${schema}' in database URL`);
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
 function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
+  const { connectionString, schema } = postgresTarget(options.url);
   const pool = new pg.Pool({
-    connectionString: options.url,
+    connectionString,
     max: options.poolSize ?? 10,
-    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',
+    schema,
     transact: async (fn) => {
       try {
         return await db.transaction().execute(async (trx) => {
@@ -112,12 +123,15 @@ export async function migrate<Schema>(
   migrations: Record<string, (dialect: Dialect) => Migration>,
   tableName: string,
 ): Promise<void> {
+  if (database.schema) await sql`create schema if not exists ${sql.id(database.schema)}`.execute(database.db);
   const built = Object.fromEntries(Object.entries(migrations).map(([name, make]) => [name, make(database.dialect)]));
   const migrator = new Migrator({
     db: database.db,
     provider: { getMigrations: async () => built },
     migrationTableName: tableName,
     migrationLockTableName: `${tableName}_lock`,
+    // Without it Kysely would find another schema's migration tables on the same database.
+    ...(database.schema ? { migrationTableSchema: database.schema } : {}),
   });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;

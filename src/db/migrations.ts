@@ -13,8 +13,10 @@ const nonNegative = (column: string) => sql`${sql.ref(column)} >= 0`;
 const positive = (column: string) => sql`${sql.ref(column)} > 0`;
 
 export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = {
-  '0001_catalog_carts_orders': () => ({
+  '0001_catalog_carts_orders': (dialect) => ({
     async up(db: AnyDb) {
+      // Name sort compares code points: SQLite's default BINARY collation does; PostgreSQL needs "C".
+      const codePointText = dialect === 'postgres' ? sql`text collate "C"` : sql`text`;
       await db.schema
         .createTable('categories')
         .addColumn('id', 'integer', (c) => c.primaryKey())
@@ -25,10 +27,10 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema
         .createTable('products')
         .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name', codePointText, (c) => c.notNull())
         .addColumn('price_cents', 'integer', (c) => c.notNull().check(nonNegative('price_cents')))
         .addColumn('category_id', 'integer', (c) => c.notNull().references('categories.id'))
-        .addColumn('brand', 'text', (c) => c.notNull())
+        .addColumn('brand', codePointText, (c) => c.notNull())
         .addColumn('rating', 'double precision', (c) => c.notNull())
         .addColumn('stock', 'integer', (c) => c.notNull().check(nonNegative('stock')))
         .addColumn('description', 'text', (c) => c.notNull())
@@ -78,7 +80,7 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
         .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id').onDelete('cascade'))
         .addColumn('line_no', 'integer', (c) => c.notNull())
         .addColumn('product_id', 'integer', (c) => c.notNull())
-        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('name', codePointText, (c) => c.notNull())
         .addColumn('price_cents', 'integer', (c) => c.notNull())
         .addColumn('quantity', 'integer', (c) => c.notNull())
         .addPrimaryKeyConstraint('order_items_pk', ['order_id', 'line_no'])
@@ -95,6 +97,34 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
         .addPrimaryKeyConstraint('idempotency_keys_pk', ['scope', 'key'])
         .execute();
       await db.schema.createIndex('idempotency_keys_created_at').on('idempotency_keys').column('created_at').execute();
+    },
+  }),
+  '0002_search_index': (dialect) => ({
+    async up(db: AnyDb) {
+      if (dialect === 'postgres') {
+        // Trigram GIN indexes serve LIKE '%term%'. The extension lives in public so that dropping a
+        // per-test schema never drops it from under another one.
+        await sql`create extension if not exists pg_trgm schema public`.execute(db);
+        for (const column of ['name_lc', 'description_lc']) {
+          await sql`create index ${sql.id(`products_${column}_trgm`)} on products using gin (${sql.id(column)} public.gin_trgm_ops)`.execute(db);
+        }
+        return;
+      }
+      // SQLite: an external-content FTS5 table with the trigram tokenizer finds candidate rows for a
+      // substring; the exact LIKE on the base table then decides, so results equal PostgreSQL's.
+      await sql`create virtual table products_fts using fts5(name_lc, description_lc, content='products', content_rowid='id', tokenize='trigram')`.execute(db);
+      await sql`insert into products_fts(rowid, name_lc, description_lc) select id, name_lc, description_lc from products`.execute(db);
+      await sql`create trigger products_fts_insert after insert on products begin
+        insert into products_fts(rowid, name_lc, description_lc) values (new.id, new.name_lc, new.description_lc);
+      end`.execute(db);
+      await sql`create trigger products_fts_delete after delete on products begin
+        insert into products_fts(products_fts, rowid, name_lc, description_lc) values ('delete', old.id, old.name_lc, old.description_lc);
+      end`.execute(db);
+      // Only text changes touch the index: stock updates at checkout stay cheap.
+      await sql`create trigger products_fts_update after update of name_lc, description_lc on products begin
+        insert into products_fts(products_fts, rowid, name_lc, description_lc) values ('delete', old.id, old.name_lc, old.description_lc);
+        insert into products_fts(rowid, name_lc, description_lc) values (new.id, new.name_lc, new.description_lc);
+      end`.execute(db);
     },
   }),
 };

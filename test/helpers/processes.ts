@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -74,8 +76,25 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
   return { url, port, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }
 
+/** PostgreSQL server the postgres project runs against (CI: the local server's `test` database). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The dialect of the project this test file runs in (vitest.config.ts runs the suite once per dialect). */
+export const testDialect = (): 'sqlite' | 'postgres' => (process.env.TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite');
+
+/**
+ * A new, empty store database of the current dialect: a SQLite file in a temporary directory, or a
+ * PostgreSQL schema named after this test run (global-setup.ts drops the run's schemas at the end).
+ */
+export function freshDatabaseUrl(): string {
+  if (testDialect() === 'sqlite') return `sqlite:${join(tempDir(), 'store.db')}`;
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('schema', `${inject('schemaPrefix')}${randomBytes(6).toString('hex')}`);
+  return url.toString();
+}
+
 export interface StoreOptions {
-  /** Defaults to a fresh SQLite file in a new temporary directory. */
+  /** Defaults to freshDatabaseUrl(). */
   databaseUrl?: string;
   port?: number;
   env?: Record<string, string>;
@@ -83,7 +102,7 @@ export interface StoreOptions {
 
 export async function startStore(options: StoreOptions = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
-  const databaseUrl = options.databaseUrl ?? `sqlite:${join(tempDir(), 'store.db')}`;
+  const databaseUrl = options.databaseUrl ?? freshDatabaseUrl();
   return spawnServer('src/store-main.ts', { PORT: String(port), DATABASE_URL: databaseUrl, ...options.env }, port, '/healthz');
 }
 
