@@ -2,10 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The suite runs twice: once on the embedded SQLite, once on PostgreSQL (TEST_DATABASE_URL,
- * default the local server's `test` database, one fresh schema per store process). The gateway
- * keeps its own embedded database, so its tests run once.
+ * default the local server's `test` database, one fresh schema per store process).
  */
-const gatewayOnly = ['test/gateway*.test.ts'];
+// Suites that run once: the gateway keeps its own embedded database; dialects.test.ts starts both itself.
+const runOnce = ['test/gateway*.test.ts', 'test/dialects.test.ts'];
 
 export default defineConfig({
   test: {
@@ -18,7 +18,7 @@ export default defineConfig({
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DIALECT: 'sqlite' } } },
       {
         extends: true,
-        test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: gatewayOnly, env: { TEST_DIALECT: 'postgres' } },
+        test: { name: 'postgres', include: ['test/**/*.test.ts'], exclude: runOnce, env: { TEST_DIALECT: 'postgres' } },
       },
     ],
   },

@@ -86,8 +86,8 @@ export const testDialect = (): 'sqlite' | 'postgres' => (process.env.TEST_DIALEC
  * A new, empty store database of the current dialect: a SQLite file in a temporary directory, or a
  * PostgreSQL schema named after this test run (global-setup.ts drops the run's schemas at the end).
  */
-export function freshDatabaseUrl(): string {
-  if (testDialect() === 'sqlite') return `sqlite:${join(tempDir(), 'store.db')}`;
+export function freshDatabaseUrl(dialect = testDialect()): string {
+  if (dialect === 'sqlite') return `sqlite:${join(tempDir(), 'store.db')}`;
   const url = new URL(TEST_DATABASE_URL);
   url.searchParams.set('schema', `${inject('schemaPrefix')}${randomBytes(6).toString('hex')}`);
   return url.toString();
