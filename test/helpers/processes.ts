@@ -1,80 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { inject } from 'vitest';
+import { freePort, spawnServer, tempDir, type ServerProcess } from './spawn.js';
 
-const root = new URL('../..', import.meta.url).pathname;
-
-export interface ServerProcess {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Everything the process wrote to stdout and stderr so far. */
-  output(): string;
-  /** SIGTERM and wait for exit. */
-  stop(): Promise<void>;
-  /** SIGKILL and wait for exit: a crash, nothing flushed. */
-  kill(): Promise<void>;
-}
-
-export function tempDir(prefix = 'store-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before it was ready:\n${output()}`);
-    try {
-      const res = await fetch(url);
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${url}:\n${output()}`);
-}
-
-/** Spawns `node --import tsx <entry>` from the project root with the given environment and waits until readyPath answers. */
-export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const signal = async (sig: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-    await exited;
-  };
-  try {
-    await waitForHttp(url + readyPath, child, () => output);
-  } catch (error) {
-    await signal('SIGKILL');
-    throw error;
-  }
-  return { url, port, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
-}
+export { freePort, spawnServer, tempDir, type ServerProcess };
 
 /** PostgreSQL server the postgres project runs against (CI: the local server's `test` database). */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
