@@ -145,6 +145,8 @@ export interface GatewayConfig {
   callbackTimeoutMs: number;
   callbackMaxAttempts: number;
   callbackBaseDelayMs: number;
+  /** How often the retry worker looks for due callback deliveries. */
+  callbackPollIntervalMs: number;
   log: LogConfig;
 }
 
@@ -160,6 +162,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackTimeoutMs: integer(env, 'CALLBACK_TIMEOUT_MS', 5000, 100),
     callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),
     callbackBaseDelayMs: integer(env, 'CALLBACK_BASE_DELAY_MS', 2000, 10),
+    callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
     log: logConfig(env),
   };
 }

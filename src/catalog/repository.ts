@@ -1,92 +1,87 @@
-import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
-import { PRODUCT_COLUMNS, isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
-
-type ProductsQuery = SelectQueryBuilder<StoreSchema, 'products', object>;
+import { isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
 
 /** `%` and `_` are ordinary characters in a search: escape them (and the escape character) for LIKE. */
 const likeContains = (term: string): string => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const SORT_COLUMN = { price: 'price_cents', rating: 'rating', name: 'name' } as const;
+const PRODUCT = sql.raw('id, name, price_cents, category_id, brand, rating, stock, description');
+const SORT_COLUMN = { price: sql.raw('price_cents'), rating: sql.raw('rating'), name: sql.raw('name') } as const;
+const DIRECTION = { asc: sql.raw('asc'), desc: sql.raw('desc') } as const;
 
-/** Catalog reads. Every query here is plain SQL that PostgreSQL and SQLite evaluate identically. */
+/**
+ * Catalog reads: the hottest paths of the store. They are written as SQL templates rather than
+ * with the query builder because building and compiling a query costs several times more than
+ * SQLite takes to run it; the SQL is plain and evaluates identically on PostgreSQL and SQLite.
+ */
 export class CatalogRepository {
   constructor(
     private readonly db: Kysely<StoreSchema>,
     private readonly dialect: Dialect,
   ) {}
 
+  private async all<T>(query: RawBuilder<T>): Promise<T[]> {
+    return (await query.execute(this.db)).rows;
+  }
+
   categories(): Promise<Category[]> {
-    return this.db.selectFrom('categories').select(['id', 'name', 'slug']).orderBy('id').execute();
+    return this.all(sql<Category>`select id, name, slug from categories order by id`);
   }
 
-  category(id: number): Promise<Category | undefined> {
-    if (!isStorableId(id)) return Promise.resolve(undefined);
-    return this.db.selectFrom('categories').select(['id', 'name', 'slug']).where('id', '=', id).executeTakeFirst();
+  async category(id: number): Promise<Category | undefined> {
+    if (!isStorableId(id)) return undefined;
+    return (await this.all(sql<Category>`select id, name, slug from categories where id = ${id}`))[0];
   }
 
-  product(id: number): Promise<ProductColumns | undefined> {
-    if (!isStorableId(id)) return Promise.resolve(undefined);
-    return this.db.selectFrom('products').select(PRODUCT_COLUMNS).where('id', '=', id).executeTakeFirst();
+  async product(id: number): Promise<ProductColumns | undefined> {
+    if (!isStorableId(id)) return undefined;
+    return (await this.all(sql<ProductColumns>`select ${PRODUCT} from products where id = ${id}`))[0];
   }
 
   related(product: ProductColumns, limit: number): Promise<ProductColumns[]> {
-    return this.db
-      .selectFrom('products')
-      .select(PRODUCT_COLUMNS)
-      .where('category_id', '=', product.category_id)
-      .where('id', '!=', product.id)
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+    return this.all(sql<ProductColumns>`select ${PRODUCT} from products
+      where category_id = ${product.category_id} and id <> ${product.id} order by id limit ${limit}`);
   }
 
   async brands(categoryId: number | undefined): Promise<string[]> {
-    let query = this.db.selectFrom('products').select('brand').distinct();
-    if (categoryId !== undefined) query = query.where('category_id', '=', isStorableId(categoryId) ? categoryId : 0);
-    const rows = await query.orderBy('brand').execute();
+    const where = categoryId === undefined ? sql`` : sql`where category_id = ${isStorableId(categoryId) ? categoryId : 0}`;
+    const rows = await this.all(sql<{ brand: string }>`select distinct brand from products ${where} order by brand`);
     return rows.map((r) => r.brand);
   }
 
-  private filtered(q: ProductQuery): ProductsQuery {
-    let query: ProductsQuery = this.db.selectFrom('products');
-    if (q.category_id !== undefined) query = query.where('category_id', '=', isStorableId(q.category_id) ? q.category_id : 0);
-    if (q.brand !== undefined) query = query.where('brand_lc', '=', q.brand.toLowerCase());
-    if (q.min_price !== undefined) query = query.where('price_cents', '>=', centsAtLeast(q.min_price));
-    if (q.max_price !== undefined) query = query.where('price_cents', '<=', centsAtMost(q.max_price));
-    if (q.min_rating !== undefined) query = query.where('rating', '>=', q.min_rating);
-    if (q.in_stock === true) query = query.where('stock', '>', 0);
+  private conditions(q: ProductQuery): RawBuilder<unknown> {
+    const parts: RawBuilder<unknown>[] = [];
+    if (q.category_id !== undefined) parts.push(sql`category_id = ${isStorableId(q.category_id) ? q.category_id : 0}`);
+    if (q.brand !== undefined) parts.push(sql`brand_lc = ${q.brand.toLowerCase()}`);
+    if (q.min_price !== undefined) parts.push(sql`price_cents >= ${centsAtLeast(q.min_price)}`);
+    if (q.max_price !== undefined) parts.push(sql`price_cents <= ${centsAtMost(q.max_price)}`);
+    if (q.min_rating !== undefined) parts.push(sql`rating >= ${q.min_rating}`);
+    if (q.in_stock === true) parts.push(sql`stock > 0`);
     if (q.search) {
       const term = q.search.toLowerCase();
-      const pattern = likeContains(term);
       // On SQLite the trigram FTS index narrows the rows first (it needs 3+ characters); on
       // PostgreSQL the trigram GIN indexes serve the LIKE itself. The LIKE decides on both.
       if (this.dialect === 'sqlite' && [...term].length >= 3) {
-        const phrase = `"${term.replace(/"/g, '""')}"`;
-        query = query.where(sql<boolean>`id in (select rowid from products_fts where products_fts match ${phrase})`);
+        parts.push(sql`id in (select rowid from products_fts where products_fts match ${`"${term.replace(/"/g, '""')}"`})`);
       }
-      query = query.where((eb) =>
-        eb.or([
-          eb(sql`name_lc`, 'like', sql`${pattern} escape '\\'`),
-          eb(sql`description_lc`, 'like', sql`${pattern} escape '\\'`),
-        ]),
-      );
+      const pattern = likeContains(term);
+      parts.push(sql`(name_lc like ${pattern} escape '\\' or description_lc like ${pattern} escape '\\')`);
     }
-    return query;
+    return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
   }
 
   async products(q: ProductQuery): Promise<{ total: number; rows: ProductColumns[] }> {
-    const filtered = this.filtered(q);
-    const counted = await filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-    const total = Number(counted.total);
+    const where = this.conditions(q);
+    const [counted] = await this.all(sql<{ total: number }>`select count(*) as total from products ${where}`);
+    const total = Number(counted?.total ?? 0);
     const offset = (q.page - 1) * q.page_size;
     if (offset >= total) return { total, rows: [] };
-    let page = filtered.select(PRODUCT_COLUMNS);
     // Ties keep id order in both directions: desc is not "asc reversed".
-    if (q.sort_by) page = page.orderBy(SORT_COLUMN[q.sort_by], q.order ?? 'asc');
-    const rows = await page.orderBy('id').limit(q.page_size).offset(offset).execute();
+    const order = q.sort_by ? sql`${SORT_COLUMN[q.sort_by]} ${DIRECTION[q.order ?? 'asc']}, id` : sql`id`;
+    const rows = await this.all(sql<ProductColumns>`select ${PRODUCT} from products ${where}
+      order by ${order} limit ${q.page_size} offset ${offset}`);
     return { total, rows };
   }
 }

@@ -46,6 +46,28 @@ function sqlitePath(url: string): string {
   return path === ':memory:' ? path : resolve(path);
 }
 
+/**
+ * Kysely prepares every query anew; compiling the same SQL again costs more than running it.
+ * Statements are reused per SQL text (the set of distinct query shapes is small and bounded).
+ */
+function withStatementCache(connection: SqliteDatabase.Database, limit = 1000): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver);
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (!statement) {
+          statement = target.prepare(source);
+          if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+          cache.set(source, statement);
+        }
+        return statement;
+      };
+    },
+  });
+}
+
 function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
   const path = sqlitePath(options.url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -56,7 +78,7 @@ function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
   connection.pragma('foreign_keys = ON');
   // Other processes (WORKERS, npm run db:reset) may hold the write lock briefly; wait rather than fail.
   connection.pragma('busy_timeout = 10000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
 
   return {
     db,

@@ -1,4 +1,5 @@
 import cors from '@fastify/cors';
+import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -53,8 +54,14 @@ export function createFastify(options: { logger: FastifyBaseLogger; accessLog: b
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
-    ajv: { customOptions: { allErrors: true, coerceTypes: 'array', useDefaults: true, removeAdditional: false } },
   });
+  // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
+  // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
+  const validators = {
+    text: new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false }),
+    json: new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false }),
+  };
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema));
   if (options.accessLog) {
     app.addHook('onResponse', async (req, reply) => {
       req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');

@@ -63,8 +63,7 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  app.addHook('preHandler', async (req, reply) => {
-    if (!req.routeOptions.config.idempotent) return;
+  const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const key = req.headers['idempotency-key'];
     if (typeof key !== 'string') return;
     const hash = fingerprint(req);
@@ -83,9 +82,9 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
     return reply.code(409).send({ detail: 'A request with this Idempotency-Key is still in progress' });
-  });
+  };
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  const onSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const key = req.idempotencyKey;
     if (key === undefined) return payload;
     if (reply.statusCode >= 500) {
@@ -99,8 +98,17 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
         .execute();
     }
     return payload;
+  };
+
+  // Only the routes marked `config: { idempotent: true }` get the hooks: the others pay nothing.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [...asArray(route.preHandler), preHandler];
+    route.onSend = [...asArray(route.onSend), onSend];
   });
 }
+
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /** Deletes keys older than 24 h. */
 export async function sweepIdempotencyKeys(db: Kysely<StoreSchema>, now = Date.now()): Promise<number> {

@@ -60,11 +60,15 @@ export function toValidationIssues(
   return errors.map((error) => {
     const path = (error.instancePath ?? '').split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     const params = error.params as Record<string, unknown>;
+    // No body at all where one is required: FastAPI says the body itself is missing.
+    if (where === 'body' && source === undefined && path.length === 0) {
+      return { type: 'missing', loc: ['body'], msg: 'Field required', input: null };
+    }
     if (error.keyword === 'required') {
       const field = String(params.missingProperty);
       return { type: 'missing', loc: [where, ...path, field], msg: 'Field required', input: valueAt(source, path) ?? null };
     }
-    const input = valueAt(source, path);
+    const input = valueAt(source, path) ?? null;
     const loc = [where, ...path.map((p) => (/^\d+$/.test(p) ? Number(p) : p))];
     switch (error.keyword) {
       case 'type':
