@@ -40,6 +40,17 @@ export class CatalogRepository {
     return (await this.all(sql<ProductColumns>`select ${PRODUCT} from products where id = ${id}`))[0];
   }
 
+  /** The product and its category in one round trip (the detail page is read far more than written). */
+  async productWithCategory(id: number): Promise<(ProductColumns & { category: Category }) | undefined> {
+    if (!isStorableId(id)) return undefined;
+    const [row] = await this.all(sql<ProductColumns & { c_name: string; c_slug: string }>`
+      select p.id, p.name, p.price_cents, p.category_id, p.brand, p.rating, p.stock, p.description, c.name as c_name, c.slug as c_slug
+      from products p join categories c on c.id = p.category_id where p.id = ${id}`);
+    if (!row) return undefined;
+    const { c_name, c_slug, ...product } = row;
+    return { ...product, category: { id: product.category_id, name: c_name, slug: c_slug } };
+  }
+
   related(product: ProductColumns, limit: number): Promise<ProductColumns[]> {
     return this.all(sql<ProductColumns>`select ${PRODUCT} from products
       where category_id = ${product.category_id} and id <> ${product.id} order by id limit ${limit}`);

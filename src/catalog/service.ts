@@ -31,12 +31,8 @@ export class CatalogService {
   }
 
   async product(id: number): Promise<Result<ProductDetail>> {
-    const row = await this.repo.product(id);
-    if (!row) return productNotFound();
-    const category = await this.repo.category(row.category_id);
-    // The foreign key guarantees it; a missing one is corruption, not a client error.
-    if (!category) throw new Error(`product ${id} refers to missing category ${row.category_id}`);
-    return ok({ ...toProduct(row), category });
+    const row = await this.repo.productWithCategory(id);
+    return row ? ok({ ...toProduct(row), category: row.category }) : productNotFound();
   }
 
   async related(id: number, limit: number): Promise<Result<Product[]>> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
 import pg from 'pg';
 import type { SqliteOptions } from '../config.js';
 import type { Result } from '../shared/result.js';
@@ -50,22 +50,20 @@ function sqlitePath(url: string): string {
  * Kysely prepares every query anew; compiling the same SQL again costs more than running it.
  * Statements are reused per SQL text (the set of distinct query shapes is small and bounded).
  */
-function withStatementCache(connection: SqliteDatabase.Database, limit = 1000): SqliteDatabase.Database {
+function withStatementCache(connection: SqliteDatabase.Database, limit = 1000): SqliteDriverDatabase {
   const cache = new Map<string, SqliteDatabase.Statement>();
-  return new Proxy(connection, {
-    get(target, property, receiver) {
-      if (property !== 'prepare') return Reflect.get(target, property, receiver);
-      return (source: string) => {
-        let statement = cache.get(source);
-        if (!statement) {
-          statement = target.prepare(source);
-          if (cache.size >= limit) cache.delete(cache.keys().next().value!);
-          cache.set(source, statement);
-        }
-        return statement;
-      };
+  return {
+    prepare(source: string) {
+      let statement = cache.get(source);
+      if (!statement) {
+        statement = connection.prepare(source);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+        cache.set(source, statement);
+      }
+      return statement;
     },
-  });
+    close: () => connection.close(),
+  };
 }
 
 function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
