@@ -1,0 +1,119 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { routeSchemas, sharedSchemas } from './schemas.js';
+import type { Answer, GatewayService } from './service.js';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+/** The parsed body of a request that is not a JSON document (bad JSON, another content type). */
+export const NOT_JSON = Symbol('not JSON');
+
+/** Flask's `request.is_json`: application/json or application/<anything>+json. */
+const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w!#$%&'*+.^`|~-]+\+)?json\s*(?:;.*)?$/i;
+
+export interface GatewayDeps {
+  service: GatewayService;
+  logger: FastifyBaseLogger;
+  /** One debug line per request (LOG_LEVEL=debug or trace). */
+  accessLog: boolean;
+}
+
+const send = (reply: FastifyReply, answer: Answer) => reply.code(answer.status).send(answer.body);
+const failure = (message: string) => ({ status: 'failed', message });
+
+/**
+ * The payments gateway's HTTP layer: the old Flask gateway's paths, messages and status codes,
+ * `{"status": "failed", "message": ...}` for every error (never a stack trace), docs at /docs.
+ */
+export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+  });
+  if (accessLog) {
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    });
+  }
+
+  // Route schemas document; the handlers check bodies themselves (the old messages, in the old
+  // order) and responses are written exactly as built, key order included.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  // Every body reaches the handler: a JSON document parsed, anything else (malformed JSON, another
+  // content type, an unparseable Content-Type header) as NOT_JSON, which the handler answers with
+  // "Request body must be JSON" like Flask's get_json(silent=True).
+  app.addHook('onRequest', async (req) => {
+    const contentType = req.raw.headers['content-type'];
+    if (contentType !== undefined) req.raw.headers['content-type'] = JSON_MEDIA_TYPE.test(contentType) ? 'application/json' : 'application/octet-stream';
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(null, NOT_JSON);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, _body, done) => done(null, NOT_JSON));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send(failure(`Request body too large (limit ${BODY_LIMIT} bytes)`));
+    if (status >= 400 && status < 500) return reply.code(status).send(failure(error.message));
+    request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    return reply.code(500).send(failure('Internal server error'));
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(failure('Not found')));
+
+  app.register(cors, { origin: true, methods: ['GET', 'POST', 'OPTIONS'] });
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Payments gateway',
+        version: '1.0.0',
+        description:
+          'One simulated account (ACC-001, John Doe, starting balance 50000). Bodies are JSON; errors are `{"status": "failed", "message": ...}`. ' +
+          'Order payments are made at most once per order and reported to the store (`POST {STORE_URL}/payments/confirm`), with retries.',
+      },
+      tags: [
+        { name: 'account', description: 'Balance, payments to a recipient, movements, reset' },
+        { name: 'orders', description: 'Order payments, their callbacks to the store, refunds' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.register(async (scope) => {
+    scope.get('/balance', { schema: routeSchemas.balance }, async (_req, reply) => send(reply, await service.balance()));
+    scope.post('/pay', { schema: routeSchemas.pay }, async (req, reply) => send(reply, await service.pay(req.body)));
+    const payOrder = async (req: { body: unknown }, reply: FastifyReply) => send(reply, await service.payOrder(req.body));
+    scope.post('/payments/orders', { schema: routeSchemas.payOrder }, payOrder);
+    scope.post('/pay/order', { schema: { ...routeSchemas.payOrder, summary: 'Alias of POST /payments/orders' } }, payOrder);
+    scope.get('/transactions', { schema: routeSchemas.transactions }, async (_req, reply) => send(reply, await service.transactions()));
+    scope.post('/reset', { schema: routeSchemas.reset }, async (_req, reply) => send(reply, await service.reset()));
+    scope.get('/payments', { schema: routeSchemas.payments }, async (req, reply) => {
+      const query = req.query as Record<string, string | string[] | undefined>;
+      const orderId = Array.isArray(query.order_id) ? query.order_id[0] : query.order_id;
+      return send(reply, await service.payments(orderId === '' ? undefined : orderId));
+    });
+    scope.get('/payments/:payment_id', { schema: routeSchemas.payment }, async (req, reply) =>
+      send(reply, await service.payment((req.params as { payment_id: string }).payment_id)),
+    );
+    scope.post('/payments/:payment_id/refund', { schema: routeSchemas.refund }, async (req, reply) =>
+      send(reply, await service.refund((req.params as { payment_id: string }).payment_id)),
+    );
+  });
+
+  return app;
+}

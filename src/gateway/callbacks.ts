@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import { SIGNATURE_HEADER, signPayload } from '../payments/signature.js';
+import type { CallbackSender, DeliveryOutcome, GatewayService } from './service.js';
+
+/**
+ * Delivery of payment outcomes to the store (`POST {STORE_URL}/payments/confirm`) and the worker
+ * that retries the ones that did not get through. The jobs themselves live in the database
+ * (callback_jobs, written with the payment), so a restart loses none.
+ */
+export interface HttpCallbackSenderOptions {
+  storeUrl: string;
+  /** Signs every request with X-Payment-Signature when set. */
+  secret: string | undefined;
+  timeoutMs: number;
+}
+
+const MAX_DETAIL = 300;
+
+/** The store's reason for a 4xx: FastAPI's `detail` (string or first validation message), else the text. */
+export function storeDetail(text: string, status: number): string {
+  try {
+    const body = JSON.parse(text) as { detail?: unknown; message?: unknown };
+    if (typeof body.detail === 'string') return body.detail.slice(0, MAX_DETAIL);
+    if (Array.isArray(body.detail)) {
+      const first = body.detail[0] as { msg?: unknown } | undefined;
+      if (typeof first?.msg === 'string') return first.msg.slice(0, MAX_DETAIL);
+    }
+    if (typeof body.message === 'string') return body.message.slice(0, MAX_DETAIL);
+  } catch {
+    // not JSON: the text itself
+  }
+  const trimmed = text.trim().slice(0, MAX_DETAIL);
+  return trimmed === '' ? `HTTP ${status}` : trimmed;
+}
+
+function networkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `timed out after ${timeoutMs} ms`;
+  // fetch wraps the socket error: "fetch failed" with cause "connect ECONNREFUSED 127.0.0.1:8000".
+  const cause = error instanceof Error ? (error.cause as { message?: unknown } | undefined) : undefined;
+  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class HttpCallbackSender implements CallbackSender {
+  private readonly url: string;
+
+  constructor(private readonly options: HttpCallbackSenderOptions) {
+    this.url = `${options.storeUrl}/payments/confirm`;
+  }
+
+  async send(payload: string): Promise<DeliveryOutcome> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    // Signed per attempt: the timestamp inside the signature must be fresh when the store checks it.
+    if (this.options.secret) headers[SIGNATURE_HEADER] = signPayload(this.options.secret, payload);
+    const signed = this.options.secret !== undefined;
+    try {
+      const response = await fetch(this.url, {
+        method: 'POST',
+        headers,
+        body: payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const text = await response.text();
+      const httpStatus = response.status;
+      if (httpStatus >= 200 && httpStatus < 300) return { signed, kind: 'delivered', httpStatus };
+      if (httpStatus >= 400 && httpStatus < 500) return { signed, kind: 'refused', httpStatus, detail: storeDetail(text, httpStatus) };
+      return { signed, kind: 'retry', httpStatus, error: `HTTP ${httpStatus}: ${storeDetail(text, httpStatus)}` };
+    } catch (error) {
+      return { signed, kind: 'retry', httpStatus: null, error: networkError(error, this.options.timeoutMs) };
+    }
+  }
+}
+
+export interface CallbackWorkerOptions {
+  pollIntervalMs: number;
+  /** Jobs taken per poll; they are delivered concurrently. */
+  batchSize?: number;
+}
+
+/**
+ * Polls for due callback jobs (at start, so jobs left from before a restart go out, then every
+ * pollIntervalMs), claims each in the database before sending it, so no job is delivered twice at
+ * once, even with several gateway processes on one database.
+ */
+export class CallbackWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly service: GatewayService,
+    private readonly log: Logger,
+    private readonly options: CallbackWorkerOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.poll(), this.options.pollIntervalMs);
+    this.poll();
+  }
+
+  /** Stops polling and waits for the attempts in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private poll(): void {
+    if (this.stopped || this.running) return;
+    this.running = this.runDue()
+      .catch((error: unknown) => this.log.error({ err: error }, 'callback worker poll failed'))
+      .finally(() => (this.running = undefined));
+  }
+
+  private async runDue(): Promise<void> {
+    const claimed = await this.service.claimDueCallbacks(this.options.batchSize ?? 20);
+    await Promise.all(
+      claimed.map((claim) =>
+        this.service.deliver(claim).catch((error: unknown) => this.log.error({ err: error, payment_id: claim.paymentId }, 'callback attempt could not be recorded')),
+      ),
+    );
+  }
+}

@@ -1,0 +1,80 @@
+import pino from 'pino';
+import { ConfigError, loadGatewayConfig, type GatewayConfig } from '../config.js';
+import { migrate, openDatabase } from '../db/database.js';
+import { accessLogEnabled, loggerOptions } from '../http/logger.js';
+import { buildGatewayApp } from './app.js';
+import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
+import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
+import type { GatewaySchema } from './repository.js';
+import { GatewayService } from './service.js';
+
+/**
+ * `npm run start:payments`: the payments gateway on HOST:PAYMENTS_PORT with its own database
+ * (PAYMENTS_DATABASE_URL), plus the worker that retries callbacks the store did not take.
+ */
+function loadConfig(): GatewayConfig {
+  try {
+    return loadGatewayConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino(loggerOptions(config.log, 'payments'));
+  const database = openDatabase<GatewaySchema>({ url: config.databaseUrl, sqlite: config.sqlite });
+  await migrate(database, gatewayMigrations, GATEWAY_MIGRATION_TABLE);
+
+  const sender = new HttpCallbackSender({ storeUrl: config.storeUrl, secret: config.webhookSecret, timeoutMs: config.callbackTimeoutMs });
+  const service = new GatewayService(database, sender, log, {
+    callbackMaxAttempts: config.callbackMaxAttempts,
+    callbackBaseDelayMs: config.callbackBaseDelayMs,
+    // Covers one attempt (its timeout) and its bookkeeping, with room to spare.
+    callbackLeaseMs: config.callbackTimeoutMs * 2 + 1000,
+  });
+  const app = buildGatewayApp({ service, logger: log, accessLog: accessLogEnabled(config.log) });
+  const worker = new CallbackWorker(service, log, { pollIntervalMs: config.callbackPollIntervalMs });
+
+  await app.listen({ host: config.host, port: config.port });
+  worker.start();
+  log.info(
+    {
+      url: `http://${config.host}:${config.port}`,
+      store_url: config.storeUrl,
+      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      signed_callbacks: Boolean(config.webhookSecret),
+    },
+    'payments gateway listening',
+  );
+  if (!config.webhookSecret) log.warn('PAYMENTS_WEBHOOK_SECRET is not set: callbacks to the store are sent unsigned');
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'payments gateway shutting down');
+    (async () => {
+      await app.close(); // requests in flight finish, with their inline callback
+      await worker.stop(); // attempts in flight are recorded
+      await database.close();
+    })().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error('Payments gateway failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/**
+ * OpenAPI descriptions of the gateway's endpoints. They document; they do not validate: request
+ * bodies are checked by the handlers, in the old gateway's order and with its messages, and
+ * responses are written exactly as built (key order included).
+ */
+const Money = (description: string) => Type.Number({ description, examples: [49820.02] });
+const Iso = (description: string) => Type.String({ format: 'date-time', description });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Failed = Type.Object(
+  {
+    status: Type.Literal('failed'),
+    message: Type.String({ examples: ['Amount must be a positive number'] }),
+  },
+  { $id: 'Failed', description: 'Error: `{"status": "failed", "message": ...}`' },
+);
+
+/** 402 of a payment that did not go through. */
+export const PaymentFailed = Type.Object(
+  {
+    status: Type.Literal('failed'),
+    message: Type.String({ examples: ['Insufficient funds', 'Card declined', 'Payment refunded: the store refused the order (Order already processed (status: expired))'] }),
+    balance: Money('Balance now'),
+    requested: Money('Amount asked for'),
+    reason: Type.Optional(
+      Type.String({ enum: ['insufficient_funds', 'card_declined', 'processing_error', 'store_rejected'], description: 'Order payments only' }),
+    ),
+    payment_id: Type.Optional(Type.String({ description: 'Order payments only: the failed (or refunded) payment' })),
+  },
+  { $id: 'PaymentFailed', description: 'Payment not made (or refunded at once); nothing is debited' },
+);
+
+export const Transaction = Type.Object(
+  {
+    recipient: Type.Optional(Type.String({ description: 'POST /pay only' })),
+    order_id: Type.Optional(Type.String({ description: 'Order payments and refunds' })),
+    amount: Money('Amount moved'),
+    balance_after: Money('Balance after this movement'),
+    payment_id: Type.Optional(Type.String({ description: 'Order payments and refunds' })),
+    type: Type.String({ enum: ['payment', 'refund'] }),
+    created_at: Iso('When it happened'),
+  },
+  { $id: 'Transaction', description: 'A movement of the account (keys in this order; recipient for /pay, order_id and payment_id for orders)' },
+);
+
+const CallbackAttempt = Type.Object({
+  attempt: Type.Integer({ minimum: 1, description: '1 is the attempt made before the payment was answered' }),
+  at: Iso('When it was made'),
+  http_status: Nullable(Type.Integer({ description: "The store's status code; null when it could not be reached" })),
+  error: Nullable(Type.String({ description: 'Why it did not succeed (network error, 5xx, or the store\'s message for a 4xx)' })),
+  signed: Type.Boolean({ description: 'Whether X-Payment-Signature was sent' }),
+});
+
+export const PaymentRecord = Type.Object(
+  {
+    payment_id: Type.String({ examples: ['pay_5f0c3a9e1b2d4c6f8a0b1c2d'] }),
+    order_id: Type.String(),
+    amount: Money('Amount of the payment'),
+    status: Type.String({ enum: ['succeeded', 'failed', 'refunded'] }),
+    reason: Nullable(
+      Type.String({
+        description: 'failed: insufficient_funds | card_declined | processing_error; refunded: store_rejected | refund_requested',
+      }),
+    ),
+    created_at: Iso('When the payment was made'),
+    refunded_at: Nullable(Iso('When it was refunded')),
+    callback: Type.Object({
+      state: Type.String({
+        enum: ['pending', 'delivered', 'failed', 'refused'],
+        description: 'delivered: the store answered 2xx; refused: 4xx (a success is then refunded); failed: no answer after the last retry',
+      }),
+      attempts: Type.Array(CallbackAttempt),
+      next_attempt_at: Nullable(Iso('When a pending callback is tried next')),
+    }),
+    card_last4: Nullable(Type.String({ description: 'Last four digits of card_number, if one was given' })),
+  },
+  { $id: 'PaymentRecord', description: 'An order payment and the delivery of its callback to the store' },
+);
+
+const ref = (id: string, description?: string) => Type.Ref(id, description ? { description } : {});
+
+const Amount = Type.Union([Type.Number({ minimum: 0.01 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d{1,2})?\\s*$' })], {
+  description: 'Positive, at most two decimals; a numeric string is accepted',
+  examples: [179.98],
+});
+
+export const PayBody = Type.Object({ amount: Amount, recipient: Type.String({ maxLength: 200, examples: ['Alice'] }) });
+
+export const OrderPaymentBody = Type.Object({
+  order_id: Type.String({ maxLength: 200, description: 'From the store\'s checkout' }),
+  amount: Amount,
+  card_number: Type.Optional(
+    Type.String({
+      description:
+        'Optional digits (spaces ignored). Test cards: 4242424242424242 pays; 4000000000000002 card_declined; 4000000000009995 insufficient_funds; 4000000000000119 processing_error',
+      examples: ['4242 4242 4242 4242'],
+    }),
+  ),
+});
+
+const success = <T extends Record<string, TSchema>>(properties: T, description: string) =>
+  Type.Object({ status: Type.Literal('success'), ...properties }, { description });
+
+const badRequest = (messages: string) => ref('Failed', `400: ${messages}`);
+const notFound = ref('Failed', '404: Payment not found');
+
+export const routeSchemas = {
+  balance: {
+    tags: ['account'],
+    summary: 'Balance of the account',
+    response: {
+      200: success({ account_id: Type.String({ examples: ['ACC-001'] }), holder: Type.String({ examples: ['John Doe'] }), balance: Money('Balance') }, 'The account'),
+    },
+  },
+  pay: {
+    tags: ['account'],
+    summary: 'Pay a recipient from the account',
+    description: 'Send `application/json`. Errors in check order: 400 (not JSON or `{}`, missing field, bad amount), 402 insufficient funds.',
+    body: PayBody,
+    response: {
+      200: success(
+        { message: Type.String({ examples: ['Payment of 100 to Alice completed'] }), balance: Money('Balance after the payment'), transaction: ref('Transaction') },
+        'Paid',
+      ),
+      400: badRequest("Request body must be JSON | Both 'amount' and 'recipient' fields are required | Amount must be a positive number"),
+      402: ref('PaymentFailed', 'Insufficient funds: `{status, message, balance, requested}`'),
+    },
+  },
+  payOrder: {
+    tags: ['orders'],
+    summary: 'Pay an order; the store is told the outcome before this answers',
+    description:
+      'Pays each order at most once: repeating the request (on either path) debits nothing and returns the first answer again. ' +
+      'The store is called back (`POST {STORE_URL}/payments/confirm`, signed with X-Payment-Signature when PAYMENTS_WEBHOOK_SECRET is set) ' +
+      'before the answer; if it cannot be reached the callback is retried in the background. If the store refuses a successful ' +
+      'payment (4xx), the payment is refunded and the answer is 402 with reason `store_rejected`.',
+    body: OrderPaymentBody,
+    response: {
+      200: success(
+        {
+          message: Type.String({ examples: ['Payment of 179.98 for order 3f2a... completed'] }),
+          balance: Money('Balance after the payment'),
+          transaction: ref('Transaction'),
+          shop_notified: Type.Boolean({ description: 'The store answered 2xx to the first callback attempt' }),
+          payment_id: Type.String(),
+        },
+        'Paid',
+      ),
+      400: badRequest(
+        "Request body must be JSON | Both 'order_id' and 'amount' fields are required | Amount must be a positive number | card_number must be a string of digits",
+      ),
+      402: ref('PaymentFailed', 'Declined (card or funds) or refunded because the store refused the order'),
+    },
+  },
+  transactions: {
+    tags: ['account'],
+    summary: 'Movements of the account, oldest first',
+    response: { 200: success({ account_id: Type.String(), transactions: Type.Array(ref('Transaction')) }, 'Movements') },
+  },
+  reset: {
+    tags: ['account'],
+    summary: 'Reset the account: balance 50000, movements, payments and pending callbacks cleared',
+    response: { 200: success({ message: Type.Literal('Account reset to default balance'), balance: Money('50000') }, 'Reset') },
+  },
+  payments: {
+    tags: ['orders'],
+    summary: 'Order payments, newest first (at most 100)',
+    querystring: Type.Object({ order_id: Type.Optional(Type.String({ description: 'Only this order\'s payments' })) }),
+    response: { 200: success({ payments: Type.Array(ref('PaymentRecord')) }, 'Payments') },
+  },
+  payment: {
+    tags: ['orders'],
+    summary: 'One order payment with its callback attempts',
+    params: Type.Object({ payment_id: Type.String() }),
+    response: { 200: success({ payment: ref('PaymentRecord') }, 'The payment'), 404: notFound },
+  },
+  refund: {
+    tags: ['orders'],
+    summary: 'Refund a successful order payment',
+    params: Type.Object({ payment_id: Type.String() }),
+    response: {
+      200: success(
+        { message: Type.String({ examples: ['Payment pay_... refunded'] }), balance: Money('Balance after the refund'), payment: ref('PaymentRecord') },
+        'Refunded',
+      ),
+      400: badRequest('Payment already refunded | Only successful payments can be refunded'),
+      404: notFound,
+    },
+  },
+} as const;
+
+export const sharedSchemas = [Failed, PaymentFailed, Transaction, PaymentRecord];
