@@ -8,7 +8,7 @@ import { migrate, openDatabase, type Database } from './db/database.js';
 import { storeMigrations } from './db/migrations.js';
 import type { StoreSchema } from './db/schema.js';
 import { readSeedFile, seedIfEmpty } from './db/seed.js';
-import { buildStoreApp } from './http/app.js';
+import { buildStoreApp, closeGracefully } from './http/app.js';
 import { sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
 import { OrderService } from './orders/service.js';
@@ -75,7 +75,7 @@ export async function startStore(config: StoreConfig) {
     log,
     async close() {
       clearInterval(timer);
-      await app.close();
+      await closeGracefully(app);
       await sweeping;
       await database.close();
     },

@@ -31,6 +31,9 @@ export interface DatabaseOptions {
 // int8 (COUNT, SUM, bigint columns) comes back as a string by default; our values stay far below 2^53.
 pg.types.setTypeParser(20, (value) => Number(value));
 
+/** PostgreSQL: deadlock_detected, serialization_failure. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
 class Rollback<T> extends Error {
   constructor(readonly result: Result<T>) {
     super('rollback');
@@ -122,15 +125,19 @@ function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
     dialect: 'postgres',
     schema,
     transact: async (fn) => {
-      try {
-        return await db.transaction().execute(async (trx) => {
-          const result = await fn(trx);
-          if (!result.ok) throw new Rollback(result);
-          return result;
-        });
-      } catch (error) {
-        if (error instanceof Rollback) return error.result as never;
-        throw error;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().execute(async (trx) => {
+            const result = await fn(trx);
+            if (!result.ok) throw new Rollback(result);
+            return result;
+          });
+        } catch (error) {
+          if (error instanceof Rollback) return error.result as never;
+          // Lock ordering avoids deadlocks; should one still happen, the transaction left no trace: run it again.
+          if (attempt < 5 && RETRYABLE.has((error as { code?: string }).code ?? '')) continue;
+          throw error;
+        }
       }
     },
     close: () => db.destroy(),

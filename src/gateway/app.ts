@@ -41,9 +41,10 @@ export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): Fa
   }
 
   // Route schemas document; the handlers check bodies themselves (the old messages, in the old
-  // order) and responses are written exactly as built, key order included.
+  // order) and responses are written exactly as built, key order included, ending with a newline
+  // as Flask's jsonify does (so `curl` output ends its line, as users of the old gateway saw).
   app.setValidatorCompiler(() => () => true);
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setSerializerCompiler(() => (data) => `${JSON.stringify(data)}\n`);
 
   // Every body reaches the handler: a JSON document parsed, anything else (malformed JSON, another
   // content type, an unparseable Content-Type header) as NOT_JSON, which the handler answers with

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { ConfigError, loadGatewayConfig, type GatewayConfig } from '../config.js';
 import { migrate, openDatabase } from '../db/database.js';
+import { closeGracefully } from '../http/app.js';
 import { accessLogEnabled, loggerOptions } from '../http/logger.js';
 import { buildGatewayApp } from './app.js';
 import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'payments gateway shutting down');
     (async () => {
-      await app.close(); // requests in flight finish, with their inline callback
+      await closeGracefully(app); // requests in flight finish, with their inline callback
       await worker.stop(); // attempts in flight are recorded
       await database.close();
     })().then(

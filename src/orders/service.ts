@@ -55,6 +55,12 @@ interface CheckoutLine {
 const effectiveStatus = (order: OrderRow, now: number): OrderStatus =>
   order.status === 'pending_payment' && order.expires_at <= now ? 'expired' : order.status;
 
+/**
+ * Product rows are always locked in id order, so that two transactions touching the same
+ * products (carts holding [1, 2] and [2, 1]) queue behind each other instead of deadlocking.
+ */
+const byProductId = <T extends { product_id: number }>(lines: T[]): T[] => [...lines].sort((a, b) => a.product_id - b.product_id);
+
 const orderNotFound = () => fail('not_found', 'Order not found');
 const alreadyProcessed = (status: OrderStatus) => fail('rejected', `Order already processed (status: ${status})`);
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
@@ -100,7 +106,7 @@ export class OrderService {
   }
 
   private async holdStock(trx: Kysely<StoreSchema>, lines: CheckoutLine[]): Promise<Result<void>> {
-    for (const line of lines) {
+    for (const line of byProductId(lines)) {
       if (!(await inventory.reserve(trx, line.product_id, line.quantity))) {
         const current = await inventory.available(trx, line.product_id);
         return notEnoughStock(line.name, line.quantity, current?.stock ?? 0);
@@ -240,6 +246,6 @@ export class OrderService {
   }
 
   private async releaseStock(trx: Kysely<StoreSchema>, orderId: string): Promise<void> {
-    for (const item of await orders.items(trx, orderId)) await inventory.release(trx, item.product_id, item.quantity);
+    for (const item of byProductId(await orders.items(trx, orderId))) await inventory.release(trx, item.product_id, item.quantity);
   }
 }
