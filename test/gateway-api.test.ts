@@ -41,7 +41,7 @@ describe('account', () => {
   it('GET /balance answers the account with its starting balance', async () => {
     const res = await get('/balance');
     expect(res.status).toBe(200);
-    expect(res.text).toBe('{"status":"success","account_id":"ACC-001","holder":"John Doe","balance":50000}');
+    expect(res.text).toBe('{"status":"success","account_id":"ACC-001","holder":"John Doe","balance":50000}\n');
   });
 
   it('POST /pay debits in cents: no float noise, messages print the amount as sent', async () => {
@@ -114,7 +114,7 @@ describe('account', () => {
 
     const poor = await post('/pay', { amount: 50000.01, recipient: 'x' });
     expect(poor.status).toBe(402);
-    expect(poor.text).toBe('{"status":"failed","message":"Insufficient funds","balance":50000,"requested":50000.01}');
+    expect(poor.text).toBe('{"status":"failed","message":"Insufficient funds","balance":50000,"requested":50000.01}\n');
 
     expect(await balance()).toBe(50000);
     expect((await get('/transactions')).body.transactions).toEqual([]);
@@ -128,7 +128,7 @@ describe('account', () => {
     expect((await post('/payments/orders', { order_id: 'pending-callback', amount: 5 })).body.shop_notified).toBe(false);
 
     const reset = await post('/reset');
-    expect(reset.text).toBe('{"status":"success","message":"Account reset to default balance","balance":50000}');
+    expect(reset.text).toBe('{"status":"success","message":"Account reset to default balance","balance":50000}\n');
     expect(await balance()).toBe(50000);
     expect((await get('/transactions')).body.transactions).toEqual([]);
     expect((await get('/payments')).body.payments).toEqual([]);
@@ -325,7 +325,7 @@ describe('order payments', () => {
         requested: 179.98,
         reason: 'store_rejected',
         payment_id: res.body.payment_id,
-      }),
+      }) + '\n',
     );
     expect(await balance()).toBe(50000);
     const transactions = (await get('/transactions')).body.transactions;

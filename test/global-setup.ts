@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { build } from 'esbuild';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -15,6 +16,19 @@ const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
  * schemas are dropped when the run ends. An unreachable PostgreSQL fails the run: it is not a skip.
  */
 export default async function setup(project: TestProject) {
+  // Compile src/ once for the servers the tests start (see test/helpers/spawn.ts).
+  const root = new URL('..', import.meta.url).pathname;
+  await build({
+    entryPoints: [`${root}src/**/*.ts`],
+    outdir: `${root}${process.env.TEST_BUILD_DIR ?? '.test-build'}`,
+    outbase: `${root}src`,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+
   const prefix = `t_${randomBytes(4).toString('hex')}_`;
   project.provide('schemaPrefix', prefix);
   const client = new pg.Client({ connectionString: url });

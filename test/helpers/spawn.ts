@@ -50,9 +50,19 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`timed out waiting for ${url}:\n${output()}`);
 }
 
-/** Spawns `node --import tsx <entry>` from the project root with the given environment and waits until readyPath answers. */
+/**
+ * Under vitest, servers run from the JavaScript that global-setup.ts compiled from src/ into
+ * TEST_BUILD_DIR: starting under tsx costs seconds per process, and the suite starts dozens.
+ */
+function nodeArguments(entry: string): string[] {
+  const buildDir = process.env.TEST_BUILD_DIR;
+  if (buildDir && entry.startsWith('src/')) return [join(root, buildDir, entry.slice('src/'.length).replace(/\.ts$/, '.js'))];
+  return ['--import', 'tsx', entry];
+}
+
+/** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
 export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, nodeArguments(entry), {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
