@@ -127,4 +127,13 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       end`.execute(db);
     },
   }),
+  '0003_filter_indexes': () => ({
+    async up(db: AnyDb) {
+      // Price range + minimum rating (the guide's filter), sorted by price: the count and the page
+      // are read from the index alone, without visiting a million table rows.
+      await db.schema.createIndex('products_price_rating_id').on('products').columns(['price_cents', 'rating', 'id']).execute();
+      // Category listings sorted by rating, in either direction, with id as the tie-break.
+      await db.schema.createIndex('products_category_rating_id').on('products').columns(['category_id', 'rating', 'id']).execute();
+    },
+  }),
 };
