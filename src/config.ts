@@ -166,3 +166,16 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     log: logConfig(env),
   };
 }
+
+/** Loads a configuration for a process entry point; a wrong value ends the process with its message. */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import pino from 'pino';
-import { ConfigError, loadStoreConfig, type StoreConfig } from './config.js';
+import { loadOrExit, loadStoreConfig, type StoreConfig } from './config.js';
 import { loggerOptions } from './http/logger.js';
 import { prepareStoreDatabase, startStore } from './store.js';
 
@@ -9,17 +9,6 @@ import { prepareStoreDatabase, startStore } from './store.js';
  * workers that share the port (node:cluster); all state lives in the database, so any worker
  * (or any other instance on the same database) can serve any request.
  */
-function loadConfig(): StoreConfig {
-  try {
-    return loadStoreConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Configuration error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
 
 async function runWorker(config: StoreConfig): Promise<void> {
   const store = await startStore(config);
@@ -60,7 +49,7 @@ async function runPrimary(config: StoreConfig): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-const config = loadConfig();
+const config = loadOrExit(loadStoreConfig);
 (cluster.isPrimary ? runPrimary(config) : runWorker(config)).catch((error: unknown) => {
   console.error('Store failed to start:', error instanceof Error ? error.message : error);
   process.exit(1);

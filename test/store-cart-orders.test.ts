@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startStore, type ServerProcess } from './helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { useStore } from './helpers/processes.js';
+import type { Product } from '../src/catalog/model.js';
 
 /**
  * Black-box tests of carts, checkout, orders and the payment callback against
  * docs/compatibility.md. Tests run in order on one store: stock is read before each change and
  * the expectations are computed from it (and from seed/catalog.json where the contract quotes seed values).
  */
-interface Product {
-  id: number;
-  name: string;
-  price: number;
-  category_id: number;
-  brand: string;
-  rating: number;
-  stock: number;
-  description: string;
-}
 
 const seed = JSON.parse(readFileSync(new URL('../seed/catalog.json', import.meta.url), 'utf8')) as { products: Product[] };
 const seedProduct = (id: number): Product => {
@@ -40,17 +31,9 @@ const notEnough = (name: string, requested: number, available: number) =>
   `Not enough stock for '${name}' (requested ${requested}, available ${available})`;
 
 describe('store carts, checkout, orders and payments', () => {
-  let store: ServerProcess;
+  const store = useStore();
 
-  beforeAll(async () => {
-    store = await startStore();
-  });
-  afterAll(async () => {
-    await store?.stop();
-  });
-
-  const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    call(method, `${store.url}${path}`, body, headers);
+  const { req } = store;
   const newCart = async (): Promise<string> => {
     const res = await req('POST', '/cart');
     expect(res.status).toBe(200);

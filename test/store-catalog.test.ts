@@ -1,27 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startStore, type ServerProcess } from './helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { call, useStore } from './helpers/processes.js';
+import type { Category, Product } from '../src/catalog/model.js';
 
 /**
  * Black-box tests of the store's catalog (GET /categories, /products, /products/{id},
  * /products/{id}/related, /brands) against docs/compatibility.md. Every expectation is computed
  * from seed/catalog.json with the contract's rules; this file never changes stock.
  */
-interface Category {
-  id: number;
-  name: string;
-  slug: string;
-}
-interface Product {
-  id: number;
-  name: string;
-  price: number;
-  category_id: number;
-  brand: string;
-  rating: number;
-  stock: number;
-  description: string;
-}
 
 const seed = JSON.parse(readFileSync(new URL('../seed/catalog.json', import.meta.url), 'utf8')) as {
   categories: Category[];
@@ -75,16 +61,9 @@ type Params = Record<string, string | number | boolean | undefined>;
 const ids = (list: { id: number }[]) => list.map((p) => p.id);
 
 describe('store catalog', () => {
-  let store: ServerProcess;
+  const store = useStore();
 
-  beforeAll(async () => {
-    store = await startStore();
-  });
-  afterAll(async () => {
-    await store?.stop();
-  });
-
-  const get = (path: string) => call('GET', `${store.url}${path}`);
+  const get = (path: string) => call('GET', `${store.url()}${path}`);
   const products = (params: Params = {}) => {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));

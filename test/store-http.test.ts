@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startStore, type ServerProcess } from './helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import { useStore } from './helpers/processes.js';
 
 /**
  * Black-box tests of the store's HTTP surface: unknown routes, the OpenAPI document and docs,
@@ -43,17 +43,9 @@ const ENDPOINTS: Endpoint[] = [
 const differingPositions = (a: string, b: string) => [...a].filter((ch, i) => ch !== b[i]).length;
 
 describe('store HTTP surface', () => {
-  let store: ServerProcess;
+  const store = useStore();
 
-  beforeAll(async () => {
-    store = await startStore();
-  });
-  afterAll(async () => {
-    await store?.stop();
-  });
-
-  const req = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-    call(method, `${store.url}${path}`, body, headers);
+  const { req } = store;
 
   it('an unknown route is 404 {"detail": "Not Found"}', async () => {
     for (const [method, path] of [
@@ -104,7 +96,7 @@ describe('store HTTP surface', () => {
   });
 
   it('GET /docs answers HTML', async () => {
-    const res = await fetch(`${store.url}/docs`, { redirect: 'follow' });
+    const res = await fetch(`${store.url()}/docs`, { redirect: 'follow' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect((await res.text()).toLowerCase()).toContain('<html');
@@ -119,7 +111,7 @@ describe('store HTTP surface', () => {
     expect(error.headers.get('access-control-allow-origin')).toBe('*');
 
     for (const method of ['POST', 'PATCH', 'DELETE']) {
-      const preflight = await fetch(`${store.url}/cart/abc/items`, {
+      const preflight = await fetch(`${store.url()}/cart/abc/items`, {
         method: 'OPTIONS',
         headers: { Origin: 'http://example.com', 'Access-Control-Request-Method': method, 'Access-Control-Request-Headers': 'content-type' },
       });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
-import { matchKeys } from '../catalog/model.js';
+import { matchKeys, type Product } from '../catalog/model.js';
 import { toCents } from '../shared/money.js';
 import { ok } from '../shared/result.js';
 import type { Database } from './database.js';
@@ -9,16 +9,7 @@ import type { CategoryRow, ProductRow, StoreSchema } from './schema.js';
 /** The seed file format: the same as the old servers' catalog.json. */
 export interface SeedCatalog {
   categories: CategoryRow[];
-  products: {
-    id: number;
-    name: string;
-    price: number;
-    category_id: number;
-    brand: string;
-    rating: number;
-    stock: number;
-    description: string;
-  }[];
+  products: Product[];
 }
 
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);

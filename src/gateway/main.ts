@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ConfigError, loadGatewayConfig, type GatewayConfig } from '../config.js';
+import { loadGatewayConfig, loadOrExit } from '../config.js';
 import { migrate, openDatabase } from '../db/database.js';
 import { closeGracefully } from '../http/app.js';
 import { accessLogEnabled, loggerOptions } from '../http/logger.js';
@@ -13,20 +13,9 @@ import { GatewayService } from './service.js';
  * `npm run start:payments`: the payments gateway on HOST:PAYMENTS_PORT with its own database
  * (PAYMENTS_DATABASE_URL), plus the worker that retries callbacks the store did not take.
  */
-function loadConfig(): GatewayConfig {
-  try {
-    return loadGatewayConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Configuration error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadOrExit(loadGatewayConfig);
   const log = pino(loggerOptions(config.log, 'payments'));
   const database = openDatabase<GatewaySchema>({ url: config.databaseUrl, sqlite: config.sqlite });
   await migrate(database, gatewayMigrations, GATEWAY_MIGRATION_TABLE);

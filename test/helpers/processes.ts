@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { freePort, spawnServer, tempDir, type ServerProcess } from './spawn.js';
 
 export { freePort, spawnServer, tempDir, type ServerProcess };
@@ -74,4 +74,26 @@ export async function call(
     parsed = undefined;
   }
   return { status: res.status, body: parsed, text, headers: res.headers };
+}
+
+/**
+ * One store process for the enclosing describe block: started before its tests, stopped after.
+ * `req(method, path, ...)` calls it; `url()` is its base URL.
+ */
+export function useStore(options: StoreOptions = {}) {
+  let store: ServerProcess | undefined;
+  beforeAll(async () => {
+    store = await startStore(options);
+  });
+  afterAll(async () => {
+    await store?.stop();
+  });
+  const url = (): string => {
+    if (!store) throw new Error('the store is not started yet');
+    return store.url;
+  };
+  return {
+    url,
+    req: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => call(method, `${url()}${path}`, body, headers),
+  };
 }
