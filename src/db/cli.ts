@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     await migrate(database, storeMigrations, 'store_migrations');
     const started = Date.now();
     const count = await resetStore(database, base.categories, products);
-    await sql`analyze`.execute(database.db);
+    // Fresh statistics for the planner; on PostgreSQL VACUUM also sets the visibility map, without
+    // which counts cannot be answered from the indexes alone.
+    await (database.dialect === 'postgres' ? sql`vacuum analyze products` : sql`analyze`).execute(database.db);
     console.log(`Loaded ${base.categories.length} categories and ${count} products into ${config.databaseUrl} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } finally {
     await database.close();
