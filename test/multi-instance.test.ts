@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, freshDatabaseUrl, startStore, type ServerProcess } from './helpers/processes.js';
 
@@ -65,5 +66,30 @@ describe('two store instances sharing one database', () => {
     for (const store of [a, b]) {
       expect((await call('GET', `${store.url}/products/${PRODUCT}`)).body.stock + paidQuantity).toBe(initial);
     }
+  });
+});
+
+describe('WORKERS=2: one store, two processes sharing the port', () => {
+  let store: ServerProcess;
+
+  beforeAll(async () => {
+    store = await startStore({ env: { WORKERS: '2' } });
+  });
+  afterAll(async () => {
+    await store?.stop();
+  });
+
+  it('forks two workers that serve checkouts against the same stock', async () => {
+    const workers = execFileSync('ps', ['-o', 'pid=', '--ppid', String(store.child.pid)]).toString().trim().split(/\s+/);
+    expect(workers).toHaveLength(2);
+    const before = (await call('GET', `${store.url}/products/7`)).body.stock as number;
+    const carts = await Promise.all(Array.from({ length: 12 }, async () => {
+      const cart = await call('POST', `${store.url}/cart`);
+      await call('POST', `${store.url}/cart/${cart.body.cart_id}/items`, { product_id: 7, quantity: 1 });
+      return cart.body.cart_id as string;
+    }));
+    const checkouts = await Promise.all(carts.map((id) => call('POST', `${store.url}/cart/${id}/checkout`)));
+    expect(checkouts.map((r) => r.status)).toEqual(carts.map(() => 200));
+    expect((await call('GET', `${store.url}/products/7`)).body.stock).toBe(before - carts.length);
   });
 });

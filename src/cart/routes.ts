@@ -55,7 +55,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
       summary: 'Add a product to a cart (quantities accumulate)',
       params: CartId,
       body: Type.Object({ product_id: Type.Integer(), quantity: Type.Integer({ default: 1 }) }),
-      response: responses(LineChange, { 404: 'Cart not found | Product not found', 400: stockErrors(1) }),
+      response: responses(LineChange, { 404: 'Cart not found | Product not found', 400: stockErrors(1), body: true }),
     },
   }, async (req, reply) => send(reply, await carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity)));
 
@@ -65,7 +65,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
       summary: "Set a line's quantity (0 removes it)",
       params: CartLine,
       body: Type.Object({ quantity: Type.Integer() }),
-      response: responses(LineChange, { 404: 'Cart not found | Product not found | Item not in cart', 400: stockErrors(0) }),
+      response: responses(LineChange, { 404: 'Cart not found | Product not found | Item not in cart', 400: stockErrors(0), body: true }),
     },
   }, async (req, reply) => send(reply, await carts.setItem(req.params.cart_id, req.params.product_id, req.body.quantity)));
 

@@ -22,8 +22,15 @@ export const ValidationError = Type.Object(
 );
 
 /** Response map for a route: its success schema plus the error statuses it can answer with. */
-export function responses(success: TSchema, errors: { 400?: string; 401?: string; 404?: string; 422?: boolean } = {}) {
+export function responses(
+  success: TSchema,
+  errors: { 400?: string; 401?: string; 404?: string; 422?: boolean; body?: boolean } = {},
+) {
   const map: Record<number, TSchema> = { 200: success };
+  if (errors.body) {
+    map[413] = Type.Ref('ErrorDetail', { description: 'Request body too large (over 1 MiB)' });
+    map[415] = Type.Ref('ErrorDetail', { description: 'Request body is not application/json' });
+  }
   if (errors[400]) map[400] = Type.Ref('ErrorDetail', { description: errors[400] });
   if (errors[401]) map[401] = Type.Ref('ErrorDetail', { description: errors[401] });
   if (errors[404]) map[404] = Type.Ref('ErrorDetail', { description: errors[404] });

@@ -32,6 +32,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; we
           404: 'Order not found',
           400: "status must be either 'success' or 'failed' | Order already processed (status: {status}) | Amount {amount} does not match order total {total}",
           ...(webhookSecret ? { 401: 'Missing, malformed, invalid or stale X-Payment-Signature' } : {}),
+          body: true,
         },
       ),
     },
