@@ -1,11 +1,10 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { BODY_LIMIT, createFastify } from '../http/server.js';
 import { routeSchemas, sharedSchemas } from './schemas.js';
 import type { Answer, GatewayService } from './service.js';
-
-export const BODY_LIMIT = 1024 * 1024;
 
 /** The parsed body of a request that is not a JSON document (bad JSON, another content type). */
 export const NOT_JSON = Symbol('not JSON');
@@ -28,17 +27,7 @@ const failure = (message: string) => ({ status: 'failed', message });
  * `{"status": "failed", "message": ...}` for every error (never a stack trace), docs at /docs.
  */
 export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: logger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
-  });
-  if (accessLog) {
-    app.addHook('onResponse', async (req, reply) => {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-    });
-  }
+  const app = createFastify({ logger, accessLog });
 
   // Route schemas document; the handlers check bodies themselves (the old messages, in the old
   // order) and responses are written exactly as built, key order included, ending with a newline

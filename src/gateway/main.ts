@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { loadGatewayConfig, loadOrExit } from '../config.js';
 import { migrate, openDatabase } from '../db/database.js';
-import { closeGracefully } from '../http/app.js';
+import { closeGracefully } from '../http/server.js';
 import { accessLogEnabled, loggerOptions } from '../http/logger.js';
 import { buildGatewayApp } from './app.js';
 import { CallbackWorker, HttpCallbackSender } from './callbacks.js';

@@ -4,7 +4,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
+import { BODY_LIMIT, createFastify } from './server.js';
 import { cartRoutes } from '../cart/routes.js';
 import type { CartService } from '../cart/service.js';
 import { catalogRoutes } from '../catalog/routes.js';
@@ -27,8 +28,6 @@ declare module 'fastify' {
   }
 }
 
-export const BODY_LIMIT = 1024 * 1024;
-
 export interface StoreServices {
   catalog: CatalogService;
   carts: CartService;
@@ -46,15 +45,8 @@ class JsonBodyError extends Error {
   }
 }
 
-/** The shared Fastify set-up of both servers: limits, JSON parsing, validation wording, docs, CORS. */
-export function createFastify(options: { logger: FastifyBaseLogger; accessLog: boolean }): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: options.logger,
-    // Fastify's own request lines are at info; ours (below) are at debug, and only when enabled.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
-  });
+export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
+  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log) }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
   const validators = {
@@ -62,16 +54,6 @@ export function createFastify(options: { logger: FastifyBaseLogger; accessLog: b
     json: new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false }),
   };
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema));
-  if (options.accessLog) {
-    app.addHook('onResponse', async (req, reply) => {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
-    });
-  }
-  return app;
-}
-
-export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
-  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log) }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON only: any other content type is answered 415. An empty body is "no body" (POST /cart with a JSON content type), not an error.
   app.removeAllContentTypeParsers();
@@ -158,24 +140,4 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   });
 
   return app;
-}
-
-
-/**
- * Stops accepting connections and waits for requests in flight. A keep-alive connection that was
- * busy when closing began becomes idle only later, and Node does not reap it then: without the
- * sweep below, close() would wait for its 72-second keep-alive timeout. After `graceMs`, whatever
- * is still open is cut.
- */
-export async function closeGracefully(app: FastifyInstance, graceMs = 10_000): Promise<void> {
-  const started = Date.now();
-  const reaper = setInterval(() => {
-    if (Date.now() - started > graceMs) app.server.closeAllConnections();
-    else app.server.closeIdleConnections();
-  }, 50);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(reaper);
-  }
 }
