@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { call, useStore } from './helpers/processes.js';
-import type { Category, Product } from '../src/catalog/model.js';
+import type { Category, Product, ProductQuery } from '../src/catalog/model.js';
 
 /**
  * Black-box tests of the store's catalog (GET /categories, /products, /products/{id},
@@ -20,17 +20,7 @@ const PRODUCT_KEYS = ['id', 'name', 'price', 'category_id', 'brand', 'rating', '
 const CATEGORY_KEYS = ['id', 'name', 'slug'];
 
 /** The contract's filter rules for GET /products. */
-interface Filters {
-  category_id?: number;
-  brand?: string;
-  min_price?: number;
-  max_price?: number;
-  min_rating?: number;
-  in_stock?: boolean;
-  search?: string;
-  sort_by?: 'price' | 'rating' | 'name';
-  order?: 'asc' | 'desc';
-}
+type Filters = Omit<ProductQuery, 'page' | 'page_size'>;
 
 function expected(f: Filters): Product[] {
   const term = f.search?.toLowerCase();

@@ -2,12 +2,12 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
-import { isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
+import { PRODUCT_COLUMNS, isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
 
 /** `%` and `_` are ordinary characters in a search: escape them (and the escape character) for LIKE. */
 const likeContains = (term: string): string => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const PRODUCT = sql.raw('id, name, price_cents, category_id, brand, rating, stock, description');
+const PRODUCT = sql.raw(PRODUCT_COLUMNS.join(', '));
 const SORT_COLUMN = { price: sql.raw('price_cents'), rating: sql.raw('rating'), name: sql.raw('name') } as const;
 const DIRECTION = { asc: sql.raw('asc'), desc: sql.raw('desc') } as const;
 
