@@ -448,7 +448,7 @@ describe('payment records and refunds', () => {
 describe('HTTP surface', () => {
   it('unknown routes and oversized bodies answer in the gateway error shape', async () => {
     const missing = await get('/nope');
-    expect([missing.status, missing.body]).toEqual([404, { status: 'failed', message: 'Not found' }]);
+    expect([missing.status, missing.body]).toEqual([404, { status: 'failed', message: 'Not Found' }]);
     const big = await post('/pay', JSON.stringify({ amount: 1, recipient: 'x'.repeat(1024 * 1024) }));
     expect(big.status).toBe(413);
     expect(big.body).toEqual({ status: 'failed', message: 'Request body too large (limit 1048576 bytes)' });

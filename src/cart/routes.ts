@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { IdempotencyHeaders } from '../http/idempotency.js';
-import { responses } from '../http/schemas.js';
+import { MAX_INT32, responses } from '../http/schemas.js';
 import type { CartService } from './service.js';
 
 const CartId = Type.Object({ cart_id: Type.String({ description: 'Cart id from POST /cart' }) });
@@ -27,6 +27,12 @@ const LineChange = Type.Object({
   product_id: Type.Integer(),
   quantity: Type.Integer({ description: "The line's new total quantity" }),
 });
+
+/** A quantity in a body: below the minimum is the service's 400; past 32 bits is a 422 naming the bound. */
+const Quantity = (options: Record<string, unknown>) => Type.Integer({ minimum: -MAX_INT32 - 1, maximum: MAX_INT32, ...options });
+
+/** Quantity added when a request names none. */
+const DEFAULT_QUANTITY = 1;
 
 const stockErrors = (minimum: number) =>
   `Quantity must be at least ${minimum} | Not enough stock for '{name}' (requested {q}, available {s})`;
@@ -54,17 +60,17 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
       tags: ['cart'],
       summary: 'Add a product to a cart (quantities accumulate)',
       params: CartId,
-      body: Type.Object({ product_id: Type.Integer(), quantity: Type.Integer({ default: 1 }) }),
+      body: Type.Object({ product_id: Type.Integer(), quantity: Type.Optional(Quantity({ default: DEFAULT_QUANTITY })) }),
       response: responses(LineChange, { 404: 'Cart not found | Product not found', 400: stockErrors(1), body: true }),
     },
-  }, async (req, reply) => send(reply, await carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity)));
+  }, async (req, reply) => send(reply, await carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity ?? DEFAULT_QUANTITY)));
 
   app.patch('/cart/:cart_id/items/:product_id', {
     schema: {
       tags: ['cart'],
       summary: "Set a line's quantity (0 removes it)",
       params: CartLine,
-      body: Type.Object({ quantity: Type.Integer() }),
+      body: Type.Object({ quantity: Quantity({ description: "The line's new quantity; 0 removes it" }) }),
       response: responses(LineChange, { 404: 'Cart not found | Product not found | Item not in cart', 400: stockErrors(0), body: true }),
     },
   }, async (req, reply) => send(reply, await carts.setItem(req.params.cart_id, req.params.product_id, req.body.quantity)));

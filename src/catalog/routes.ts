@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
-import { StringEnum, responses } from '../http/schemas.js';
+import { MAX_AMOUNT, MAX_INT32, StringEnum, responses } from '../http/schemas.js';
+import type { ProductQuery } from './model.js';
 import type { CatalogService } from './service.js';
 
 export const CategorySchema = Type.Object(
@@ -38,8 +39,8 @@ const ProductPageSchema = Type.Object({
 const ProductsQuery = Type.Object({
   category_id: Type.Optional(Type.Integer({ description: 'Only products of this category' })),
   brand: Type.Optional(Type.String({ description: 'Exact brand, case-insensitive' })),
-  min_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
-  max_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
+  min_price: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'Inclusive' })),
+  max_price: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'Inclusive' })),
   min_rating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
   in_stock: Type.Optional(Type.Boolean({ description: 'true keeps only products with stock > 0; false does not filter' })),
   search: Type.Optional(
@@ -49,8 +50,8 @@ const ProductsQuery = Type.Object({
     description: 'Without it, results are in id order. Ties keep id order in both directions.',
   })),
   order: Type.Optional(StringEnum(['asc', 'desc'], { default: 'asc', description: 'Case-insensitive' })),
-  page: Type.Integer({ minimum: 1, default: 1 }),
-  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
 });
 
 const BOOLEAN_WORDS: Record<string, string> = {
@@ -90,7 +91,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       if (typeof query.in_stock === 'string') query.in_stock = BOOLEAN_WORDS[query.in_stock.toLowerCase()] ?? query.in_stock;
       if (typeof query.order === 'string') query.order = query.order.toLowerCase();
     },
-  }, (req) => catalog.products(req.query));
+    // page and page_size are optional for clients; the validator (useDefaults) fills them in.
+  }, (req) => catalog.products(req.query as ProductQuery));
 
   app.get('/products/:product_id', {
     schema: {
@@ -106,10 +108,10 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       tags: ['catalog'],
       summary: 'Other products of the same category, in id order',
       params: Type.Object({ product_id: Type.Integer() }),
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 20, default: 4 }) }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 4 })) }),
       response: responses(Type.Array(Type.Ref('Product')), { 404: 'Product not found' }),
     },
-  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit)));
+  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit as number)));
 
   app.get('/brands', {
     schema: {

@@ -106,7 +106,22 @@ const success = <T extends Record<string, TSchema>>(properties: T, description: 
 const badRequest = (messages: string) => ref('Failed', `400: ${messages}`);
 const notFound = ref('Failed', '404: Payment not found');
 
+/** The answer to `GET /`: where the documentation is. */
+export const GATEWAY_WELCOME = 'Payments gateway: interactive docs at /docs, OpenAPI document at /openapi.json';
+
 export const routeSchemas = {
+  root: {
+    tags: ['ops'],
+    summary: 'Where the documentation is',
+    response: {
+      200: success({ message: Type.Literal(GATEWAY_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') }, 'Pointers to the docs'),
+    },
+  },
+  healthz: {
+    tags: ['ops'],
+    summary: 'Liveness and database check',
+    response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'Up, database answering' }), 503: ref('Failed', 'Database unavailable') },
+  },
   balance: {
     tags: ['account'],
     summary: 'Balance of the account',

@@ -6,6 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { BODY_LIMIT, createFastify } from './server.js';
+import type { ErrorStyle } from './routing.js';
+import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
 import type { CartService } from '../cart/service.js';
 import { catalogRoutes } from '../catalog/routes.js';
@@ -45,8 +47,21 @@ class JsonBodyError extends Error {
   }
 }
 
+/** FastAPI's words: `{"detail": message}`, and a 422 issue list for text no database can store. */
+const storeErrors: ErrorStyle = {
+  message: (_status, message) => ({ detail: message }),
+  unstorableText: (loc, input) => ({ status: 422, body: { detail: [{ type: 'string_unicode', loc, msg: UNSTORABLE_TEXT_MESSAGE, input }] } }),
+};
+
+/** The answer to `GET /`: where the documentation is. */
+const STORE_WELCOME = 'Store API: interactive docs at /docs, OpenAPI document at /openapi.json';
+
+class UnsupportedMediaType extends Error {
+  readonly statusCode = 415;
+}
+
 export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
-  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log) }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log), errors: storeErrors }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
   const validators = {
@@ -55,8 +70,13 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   };
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema));
 
-  // JSON only: any other content type is answered 415. An empty body is "no body" (POST /cart with a JSON content type), not an error.
+  // JSON bodies only (routing.ts reads a body without a content type, or as application/<x>+json,
+  // as JSON). Another content type is answered 415 by routes that take a body; the others ignore
+  // the body, whatever its type. An empty JSON body is "no body" (POST /cart), not an error.
   app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, _body, done) => {
+    done(req.routeOptions.schema?.body ? new UnsupportedMediaType() : null, undefined);
+  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     req.rawBody = text;
@@ -84,8 +104,6 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
     return reply.code(500).send({ detail: 'Internal Server Error' });
   });
-
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));
 
   if (config.corsOrigins !== false) {
     app.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] });
@@ -118,6 +136,13 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   registerIdempotency(app, services.db);
 
   app.register(async (scope) => {
+    scope.get('/', {
+      schema: {
+        tags: ['ops'],
+        summary: 'Where the documentation is',
+        response: { 200: Type.Object({ message: Type.Literal(STORE_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') }) },
+      },
+    }, () => ({ message: STORE_WELCOME, docs: '/docs' as const, openapi: '/openapi.json' as const }));
     scope.get('/healthz', {
       schema: {
         tags: ['ops'],

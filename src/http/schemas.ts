@@ -1,5 +1,14 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
+/**
+ * Bounds of numeric inputs, checked where they are parsed (422 naming the bound) so that no number
+ * reaches SQL that a column cannot hold: prices and quantities are 32-bit integer columns on
+ * PostgreSQL (src/db/migrations.ts), and `1e309` parses to Infinity.
+ */
+export const MAX_INT32 = 2147483647;
+/** The largest price in money: 2^31 - 1 cents. */
+export const MAX_AMOUNT = 21474836.47;
+
 /** `{"detail": "..."}`, the store's error body (FastAPI's shape). */
 export const ErrorDetail = Type.Object(
   { detail: Type.String({ examples: ['Cart not found'] }) },

@@ -1,14 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
-import { StringEnum, responses } from '../http/schemas.js';
+import { MAX_AMOUNT, StringEnum, responses } from '../http/schemas.js';
 import type { OrderService } from '../orders/service.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 const ConfirmBody = Type.Object({
   order_id: Type.String(),
   status: Type.String({ description: "'success' or 'failed', case-insensitive" }),
-  amount: Type.Optional(Type.Number({ description: 'When present, must equal the order total to the cent' })),
+  amount: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'When present, must equal the order total to the cent' })),
   payment_id: Type.Optional(Type.String({ maxLength: 200 })),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
 });
