@@ -61,14 +61,18 @@ class UnsupportedMediaType extends Error {
 }
 
 export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
-  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log), errors: storeErrors }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
   const validators = {
     text: new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false }),
     json: new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false }),
   };
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema));
+  const app = createFastify({
+    logger,
+    accessLog: accessLogEnabled(config.log),
+    errors: storeErrors,
+    validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema),
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON bodies only (routing.ts reads a body without a content type, or as application/<x>+json,
   // as JSON). Another content type is answered 415 by routes that take a body; the others ignore

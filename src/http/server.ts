@@ -1,5 +1,9 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installRouting, MAX_PARAM_LENGTH, routerErrorHandler, type ErrorStyle } from './routing.js';
+
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+/** Compiles one request schema of a route (`httpPart`: body, querystring, params or headers) to an Ajv validate function. */
+export type ValidatorCompiler = ReturnType<ValidatorFactory>;
 
 /** Requests larger than this are answered 413 by both servers. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -8,8 +12,19 @@ export const BODY_LIMIT = 1024 * 1024;
  * The Fastify set-up both servers share: logger, access lines at debug, body limit, 503 while
  * closing, and the drop-in behaviour of routing.ts worded in the server's error style.
  */
-export function createFastify(options: { logger: FastifyBaseLogger; accessLog: boolean; errors: ErrorStyle }): FastifyInstance {
+export function createFastify(options: {
+  logger: FastifyBaseLogger;
+  accessLog: boolean;
+  errors: ErrorStyle;
+  /**
+   * Compiles the request schemas of every route. Given here, not with setValidatorCompiler: a
+   * plugin that adds a schema gets a new schema controller, and that one would fall back to
+   * Fastify's default validator.
+   */
+  validatorCompiler: ValidatorCompiler;
+}): FastifyInstance {
   const app = Fastify({
+    schemaController: { compilersFactory: { buildValidator: () => options.validatorCompiler } },
     loggerInstance: options.logger,
     // Fastify's own request lines are at info; ours (below) are at debug, and only when enabled.
     logController: new LogController({ disableRequestLogging: true }),
