@@ -86,7 +86,12 @@ export function buildGatewayApp({ service, logger, accessLog, ping }: GatewayDep
           'One simulated account (ACC-001, John Doe, starting balance 50000). Bodies are JSON; errors are `{"status": "failed", "message": ...}`. ' +
           'Order payments are made at most once per order and reported to the store (`POST {STORE_URL}/payments/confirm`), with retries.',
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: '/', description: 'This server' }],
+      // One simulated account, no authentication (the callbacks it sends are signed instead).
+      security: [],
       tags: [
+        { name: 'ops', description: 'Docs pointer and health' },
         { name: 'account', description: 'Balance, payments to a recipient, movements, reset' },
         { name: 'orders', description: 'Order payments, their callbacks to the store, refunds' },
       ],
@@ -111,7 +116,7 @@ export function buildGatewayApp({ service, logger, accessLog, ping }: GatewayDep
     scope.post('/pay', { schema: routeSchemas.pay }, async (req, reply) => send(reply, await service.pay(req.body)));
     const payOrder = async (req: { body: unknown }, reply: FastifyReply) => send(reply, await service.payOrder(req.body));
     scope.post('/payments/orders', { schema: routeSchemas.payOrder }, payOrder);
-    scope.post('/pay/order', { schema: { ...routeSchemas.payOrder, summary: 'Alias of POST /payments/orders' } }, payOrder);
+    scope.post('/pay/order', { schema: { ...routeSchemas.payOrder, operationId: 'payOrderAlias', summary: 'Alias of POST /payments/orders' } }, payOrder);
     scope.get('/transactions', { schema: routeSchemas.transactions }, async (_req, reply) => send(reply, await service.transactions()));
     scope.post('/reset', { schema: routeSchemas.reset }, async (_req, reply) => send(reply, await service.reset()));
     scope.get('/payments', { schema: routeSchemas.payments }, async (req, reply) => {

@@ -20,7 +20,8 @@ import type { Kysely } from 'kysely';
 import type { StoreSchema } from '../db/schema.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
-import { ErrorDetail, ValidationError } from './schemas.js';
+import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
+import { documentEnums } from './openapi.js';
 import { jsonInvalidIssue, toValidationIssues } from './validation.js';
 
 declare module 'fastify' {
@@ -124,6 +125,10 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         description:
           'Catalog, carts, checkout, orders and the payment callback. Errors are `{"detail": ...}`; validation errors are 422 with FastAPI\'s list form. Money is shown with at most two decimals.',
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: '/', description: 'This server' }],
+      // No authentication; the payment callback is authenticated by its own signature header.
+      security: [],
       tags: [
         { name: 'catalog', description: 'Categories, products, brands' },
         { name: 'cart', description: 'Shopping carts' },
@@ -133,6 +138,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (document) => documentEnums('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
@@ -142,16 +148,24 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.get('/', {
       schema: {
+        operationId: 'getRoot',
         tags: ['ops'],
         summary: 'Where the documentation is',
-        response: { 200: Type.Object({ message: Type.Literal(STORE_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') }) },
+        response: responses(
+          Type.Object({ message: Type.Literal(STORE_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') }),
+          { message: STORE_WELCOME, docs: '/docs', openapi: '/openapi.json' },
+        ),
       },
     }, () => ({ message: STORE_WELCOME, docs: '/docs' as const, openapi: '/openapi.json' as const }));
     scope.get('/healthz', {
       schema: {
+        operationId: 'getHealth',
         tags: ['ops'],
         summary: 'Liveness and database check',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Type.Ref('ErrorDetail') },
+        response: {
+          ...responses(Type.Object({ status: Type.Literal('ok') }), { status: 'ok' }),
+          503: documented(Type.Ref('ErrorDetail'), 'The database does not answer', [{ detail: 'Database unavailable' }]),
+        },
       },
     }, async (_req, reply) => {
       try {

@@ -67,7 +67,8 @@ export function installRouting(app: FastifyInstance, style: ErrorStyle): void {
       ['path', req.params],
       ['query', req.query],
       ['header', { 'idempotency-key': req.headers['idempotency-key'] }],
-      ['body', req.body],
+      // A route without a body schema ignores whatever body it was sent.
+      ['body', req.routeOptions.schema?.body ? req.body : undefined],
     ];
     for (const [where, value] of parts) {
       const loc = findUnstorableText(value);
