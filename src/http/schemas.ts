@@ -1,4 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { ValidationIssue } from './validation.js';
 
 /**
  * Bounds of numeric inputs, checked where they are parsed (422 naming the bound) so that no number
@@ -31,13 +32,7 @@ export const ValidationError = Type.Object(
 );
 
 /** One 422 issue as the store writes it, for examples. */
-export interface IssueExample {
-  type: string;
-  loc: (string | number)[];
-  msg: string;
-  input: unknown;
-  ctx?: Record<string, unknown>;
-}
+export type IssueExample = ValidationIssue;
 
 /** The 422 example of a route whose only inputs are text ids in its path. */
 export const textIdIssue = (name: string): IssueExample => ({
