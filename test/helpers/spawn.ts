@@ -60,8 +60,8 @@ function nodeArguments(entry: string): string[] {
   return ['--import', 'tsx', entry];
 }
 
-/** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
-export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
+/** Starts a server entry (`src/...ts`) from the project root, collecting what it writes. */
+function launch(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, nodeArguments(entry), {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
@@ -70,6 +70,12 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+/** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
+export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
+  const { child, output } = launch(entry, env);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const signal = async (sig: NodeJS.Signals) => {
@@ -77,10 +83,17 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
     await exited;
   };
   try {
-    await waitForHttp(url + readyPath, child, () => output);
+    await waitForHttp(url + readyPath, child, output);
   } catch (error) {
     await signal('SIGKILL');
     throw error;
   }
-  return { url, port, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+  return { url, port, child, output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+}
+
+/** Runs a server entry that is expected to fail at start-up; resolves with its exit code and output. */
+export async function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { child, output } = launch(entry, env);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, output: output() };
 }
