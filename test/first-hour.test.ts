@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort, spawnServer, startGateway, startStore, tempDir } from './helpers/processes.js';
 import { runToExit } from './helpers/spawn.js';
 import { shutdown, waitFor } from './helpers/shop.js';
@@ -71,6 +71,16 @@ describe('the first hour', () => {
     } finally {
       await shutdown(store, gateway);
     }
+  });
+
+  it('a bad catalog file names the field at fault', async () => {
+    const dir = tempDir();
+    const catalog = JSON.parse(readFileSync(new URL('../seed/catalog.json', import.meta.url), 'utf8'));
+    catalog.products[3].price = 1.234;
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(catalog));
+    const { code, output } = await runToExit('src/db/cli.ts', { DATABASE_URL: `sqlite:${join(dir, 'store.db')}` }, ['seed', '--file', join(dir, 'bad.json')]);
+    expect(code).toBe(1);
+    expect(output).toContain(`Seed file ${join(dir, 'bad.json')}: products[3].price must be a number from 0 to 21474836.47 with at most two decimals, got 1.234`);
   });
 
   it('the gateway has /healthz and GET / pointing to /docs', async () => {

@@ -61,8 +61,8 @@ function nodeArguments(entry: string): string[] {
 }
 
 /** Starts a server entry (`src/...ts`) from the project root, collecting what it writes. */
-function launch(entry: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, nodeArguments(entry), {
+function launch(entry: string, env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [...nodeArguments(entry), ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,9 +91,9 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
   return { url, port, child, output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
 }
 
-/** Runs a server entry that is expected to fail at start-up; resolves with its exit code and output. */
-export async function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const { child, output } = launch(entry, env);
+/** Runs an entry (a server expected to fail at start-up, or a command) to its end; resolves with its exit code and output. */
+export async function runToExit(entry: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
+  const { child, output } = launch(entry, env, args);
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return { code, output: output() };
 }
