@@ -5,14 +5,18 @@ import { fileURLToPath } from 'node:url';
 /**
  * `npm start`: the store and the payments gateway as two processes side by side, both logging
  * to this terminal. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped too.
+ * Each child has an IPC channel to this process and stops when it closes, so even `kill -9` of
+ * this process leaves no server holding its port (see stopWithParent in src/http/server.ts).
  */
 const ext = extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when built
 const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json') };
 
-const children: ChildProcess[] = [
-  spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./store-main${ext}`, import.meta.url))], { env, stdio: 'inherit' }),
-  spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL(`./gateway/main${ext}`, import.meta.url))], { env, stdio: 'inherit' }),
-];
+const start = (entry: string): ChildProcess =>
+  spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL(`${entry}${ext}`, import.meta.url))], {
+    env,
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+const children: ChildProcess[] = [start('./store-main'), start('./gateway/main')];
 
 let exitCode = 0;
 let stopping = false;

@@ -2,7 +2,8 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { loadOrExit, loadStoreConfig, type StoreConfig } from './config.js';
 import { loggerOptions } from './http/logger.js';
-import { prepareStoreDatabase, startStore } from './store.js';
+import { stopWithParent } from './http/server.js';
+import { announceStore, prepareStoreDatabase, startStore } from './store.js';
 
 /**
  * `npm run start:store`. With WORKERS=N the primary prepares the database once and forks N
@@ -12,6 +13,7 @@ import { prepareStoreDatabase, startStore } from './store.js';
 
 async function runWorker(config: StoreConfig): Promise<void> {
   const store = await startStore(config);
+  if (cluster.isPrimary) announceStore(config, store.log);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -27,6 +29,8 @@ async function runWorker(config: StoreConfig): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // A worker's channel is to the primary; a primary's (under npm start) is to src/main.ts.
+  stopWithParent(shutdown);
 }
 
 async function runPrimary(config: StoreConfig): Promise<void> {
@@ -36,6 +40,7 @@ async function runPrimary(config: StoreConfig): Promise<void> {
   log.info({ workers: config.workers }, 'starting store workers');
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
+  cluster.once('listening', () => announceStore(config, log));
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     log.error({ pid: worker.process.pid, code, signal }, 'store worker died; starting a new one');
@@ -47,6 +52,7 @@ async function runPrimary(config: StoreConfig): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  stopWithParent(stop);
 }
 
 const config = loadOrExit(loadStoreConfig);

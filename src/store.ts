@@ -4,12 +4,12 @@ import { CartService } from './cart/service.js';
 import { CatalogRepository } from './catalog/repository.js';
 import { CatalogService } from './catalog/service.js';
 import type { StoreConfig } from './config.js';
-import { migrate, openDatabase, type Database } from './db/database.js';
+import { openDatabase, openMigrated, type Database } from './db/database.js';
 import { storeMigrations } from './db/migrations.js';
 import type { StoreSchema } from './db/schema.js';
 import { readSeedFile, seedIfEmpty } from './db/seed.js';
 import { buildStoreApp } from './http/app.js';
-import { closeGracefully } from './http/server.js';
+import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
 import { OrderService } from './orders/service.js';
@@ -20,13 +20,36 @@ export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
 
 /** Creates the schema and seeds an empty catalog: what a first start needs. Run once, before serving. */
 export async function prepareStoreDatabase(config: StoreConfig, log: Logger): Promise<void> {
-  const database = openStoreDatabase(config);
+  const database = await openMigrated<StoreSchema>(
+    'DATABASE_URL',
+    { url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite },
+    storeMigrations,
+    'store_migrations',
+  );
   try {
-    await migrate(database, storeMigrations, 'store_migrations');
     if (await seedIfEmpty(database, () => readSeedFile(config.seedFile))) log.info({ seed: config.seedFile }, 'catalog seeded');
   } finally {
     await database.close();
   }
+}
+
+/**
+ * The last start-up lines of the store, logged once however many workers serve it: the unsigned
+ * callback warning if it applies, then the URL and the docs URL.
+ */
+export function announceStore(config: StoreConfig, log: Logger): void {
+  if (!config.webhookSecret) log.warn('PAYMENTS_WEBHOOK_SECRET is not set: payment callbacks are accepted unsigned');
+  const url = serverUrl(config.host, config.port);
+  log.info(
+    {
+      url,
+      docs: `${url}/docs`,
+      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      signed_callbacks: Boolean(config.webhookSecret),
+      workers: config.workers,
+    },
+    `store listening on ${url} (docs: ${url}/docs)`,
+  );
 }
 
 /** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
@@ -60,16 +83,13 @@ export async function startStore(config: StoreConfig) {
   const timer = setInterval(() => (sweeping = sweeping.then(sweep)), config.sweepIntervalMs);
   timer.unref();
 
-  await app.listen({ host: config.host, port: config.port });
-  log.info(
-    {
-      url: `http://${config.host}:${config.port}`,
-      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
-      signed_callbacks: Boolean(config.webhookSecret),
-    },
-    'store listening',
-  );
-  if (!config.webhookSecret) log.warn('PAYMENTS_WEBHOOK_SECRET is not set: payment callbacks are accepted unsigned');
+  try {
+    await listen(app, { host: config.host, port: config.port, variable: 'PORT', server: 'store' });
+  } catch (error) {
+    clearInterval(timer);
+    await database.close();
+    throw error;
+  }
 
   return {
     app,

@@ -448,7 +448,7 @@ describe('payment records and refunds', () => {
 describe('HTTP surface', () => {
   it('unknown routes and oversized bodies answer in the gateway error shape', async () => {
     const missing = await get('/nope');
-    expect([missing.status, missing.body]).toEqual([404, { status: 'failed', message: 'Not found' }]);
+    expect([missing.status, missing.body]).toEqual([404, { status: 'failed', message: 'Not Found' }]);
     const big = await post('/pay', JSON.stringify({ amount: 1, recipient: 'x'.repeat(1024 * 1024) }));
     expect(big.status).toBe(413);
     expect(big.body).toEqual({ status: 'failed', message: 'Request body too large (limit 1048576 bytes)' });
@@ -472,9 +472,9 @@ describe('HTTP surface', () => {
     const spec = await get('/openapi.json');
     expect(spec.status).toBe(200);
     expect(Object.keys(spec.body.paths).sort()).toEqual(
-      ['/balance', '/pay', '/pay/order', '/payments', '/payments/orders', '/payments/{payment_id}', '/payments/{payment_id}/refund', '/reset', '/transactions'].sort(),
+      ['/', '/healthz', '/balance', '/pay', '/pay/order', '/payments', '/payments/orders', '/payments/{payment_id}', '/payments/{payment_id}/refund', '/reset', '/transactions'].sort(),
     );
-    expect(Object.keys(spec.body.paths['/payments/orders'].post.responses).sort()).toEqual(['200', '400', '402']);
+    expect(Object.keys(spec.body.paths['/payments/orders'].post.responses).sort()).toEqual(['200', '400', '402', '413']);
     expect(spec.body.paths['/payments/orders'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('card_number');
     const docs = await fetch(`${gateway.url}/docs`);
     expect(docs.status).toBe(200);

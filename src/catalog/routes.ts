@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
-import { StringEnum, responses } from '../http/schemas.js';
+import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
+import type { ProductQuery } from './model.js';
 import type { CatalogService } from './service.js';
 
 export const CategorySchema = Type.Object(
@@ -13,7 +14,7 @@ export const ProductSchema = Type.Object(
   {
     id: Type.Integer(),
     name: Type.String(),
-    price: Type.Number({ description: 'Price with at most two decimals', examples: [89.99] }),
+    price: Type.Number({ description: 'Price with at most two decimals', example: 89.99 }),
     category_id: Type.Integer(),
     brand: Type.String(),
     rating: Type.Number({ minimum: 0, maximum: 5 }),
@@ -38,8 +39,8 @@ const ProductPageSchema = Type.Object({
 const ProductsQuery = Type.Object({
   category_id: Type.Optional(Type.Integer({ description: 'Only products of this category' })),
   brand: Type.Optional(Type.String({ description: 'Exact brand, case-insensitive' })),
-  min_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
-  max_price: Type.Optional(Type.Number({ minimum: 0, description: 'Inclusive' })),
+  min_price: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'Inclusive' })),
+  max_price: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'Inclusive' })),
   min_rating: Type.Optional(Type.Number({ minimum: 0, maximum: 5 })),
   in_stock: Type.Optional(Type.Boolean({ description: 'true keeps only products with stock > 0; false does not filter' })),
   search: Type.Optional(
@@ -49,9 +50,19 @@ const ProductsQuery = Type.Object({
     description: 'Without it, results are in id order. Ties keep id order in both directions.',
   })),
   order: Type.Optional(StringEnum(['asc', 'desc'], { default: 'asc', description: 'Case-insensitive' })),
-  page: Type.Integer({ minimum: 1, default: 1 }),
-  page_size: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_INT32, default: 1 })),
+  page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })),
 });
+
+const CATEGORY = { id: 1, name: 'Electronics', slug: 'electronics' };
+const PRODUCT = {
+  id: 1, name: 'Wireless Bluetooth Headphones', price: 59.99, category_id: 1, brand: 'SoundMax', rating: 4.5, stock: 120,
+  description: 'Noise-cancelling over-ear headphones with 30h battery life.',
+};
+const PRODUCT_2 = {
+  id: 2, name: 'USB-C Fast Charger', price: 24.99, category_id: 1, brand: 'ChargeTech', rating: 4.2, stock: 300,
+  description: '65W GaN charger with dual USB-C ports.',
+};
 
 const BOOLEAN_WORDS: Record<string, string> = {
   true: 'true', '1': 'true', yes: 'true', on: 'true', t: 'true', y: 'true',
@@ -64,25 +75,29 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
   app.addSchema(ProductDetailSchema);
 
   app.get('/categories', {
-    schema: { tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), { 422: false }) },
+    schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
   }, () => catalog.categories());
 
   app.get('/categories/:category_id', {
     schema: {
+      operationId: 'getCategory',
       tags: ['catalog'],
       summary: 'One category',
       params: Type.Object({ category_id: Type.Integer() }),
-      response: responses(Type.Ref('Category'), { 404: 'Category not found' }),
+      response: responses(Type.Ref('Category'), CATEGORY, { 404: ['Category not found'], 422: integerIssue('path', 'category_id') }),
     },
   }, async (req, reply) => send(reply, await catalog.category(req.params.category_id)));
 
   app.get('/products', {
     schema: {
+      operationId: 'listProducts',
       tags: ['catalog'],
       summary: 'Search, filter, sort and page products',
       description: 'Filters combine with AND; `total` counts all matches before paging; a page past the end has `products: []`.',
       querystring: ProductsQuery,
-      response: responses(ProductPageSchema),
+      response: responses(ProductPageSchema, { total: 25, page: 1, page_size: 2, products: [PRODUCT, PRODUCT_2] }, {
+        422: { type: 'less_than_equal', loc: ['query', 'page_size'], msg: 'Input should be less than or equal to 100', input: '500', ctx: { le: 100 } },
+      }),
     },
     // FastAPI's bool accepts yes/on/1/t/y..., and `order` is case-insensitive: normalise before validation.
     preValidation: async (req) => {
@@ -90,33 +105,37 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       if (typeof query.in_stock === 'string') query.in_stock = BOOLEAN_WORDS[query.in_stock.toLowerCase()] ?? query.in_stock;
       if (typeof query.order === 'string') query.order = query.order.toLowerCase();
     },
-  }, (req) => catalog.products(req.query));
+    // page and page_size are optional for clients; the validator (useDefaults) fills them in.
+  }, (req) => catalog.products(req.query as ProductQuery));
 
   app.get('/products/:product_id', {
     schema: {
+      operationId: 'getProduct',
       tags: ['catalog'],
       summary: 'One product with its category',
       params: Type.Object({ product_id: Type.Integer() }),
-      response: responses(Type.Ref('ProductDetail'), { 404: 'Product not found' }),
+      response: responses(Type.Ref('ProductDetail'), { ...PRODUCT, category: CATEGORY }, { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
   }, async (req, reply) => send(reply, await catalog.product(req.params.product_id)));
 
   app.get('/products/:product_id/related', {
     schema: {
+      operationId: 'listRelatedProducts',
       tags: ['catalog'],
       summary: 'Other products of the same category, in id order',
       params: Type.Object({ product_id: Type.Integer() }),
-      querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 20, default: 4 }) }),
-      response: responses(Type.Array(Type.Ref('Product')), { 404: 'Product not found' }),
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 4 })) }),
+      response: responses(Type.Array(Type.Ref('Product')), [PRODUCT_2], { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
-  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit)));
+  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit as number)));
 
   app.get('/brands', {
     schema: {
+      operationId: 'listBrands',
       tags: ['catalog'],
       summary: 'Sorted distinct brand names, optionally of one category',
       querystring: Type.Object({ category_id: Type.Optional(Type.Integer()) }),
-      response: responses(Type.Array(Type.String())),
+      response: responses(Type.Array(Type.String()), ['ChargeTech', 'SoundMax'], { 422: integerIssue('query', 'category_id') }),
     },
   }, (req) => catalog.brands(req.query.category_id));
 };

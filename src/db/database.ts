@@ -144,6 +144,35 @@ function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
   };
 }
 
+/** Where a database URL points, for messages: the SQLite file's absolute path, or host:port/database. */
+export function describeTarget(url: string): string {
+  if (url.startsWith('sqlite:')) return sqlitePath(url);
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+/**
+ * Opens the database `variable` points at and applies its migrations: the first use at start-up.
+ * A failure names the variable and the file or host, not only the driver's words.
+ */
+export async function openMigrated<Schema>(
+  variable: string,
+  options: DatabaseOptions,
+  migrations: Record<string, (dialect: Dialect) => Migration>,
+  tableName: string,
+): Promise<Database<Schema>> {
+  let database: Database<Schema> | undefined;
+  try {
+    database = openDatabase<Schema>(options);
+    await migrate(database, migrations, tableName);
+    return database;
+  } catch (error) {
+    await database?.close().catch(() => undefined);
+    const reason = error instanceof Error ? error.message || (error as { code?: string }).code || error.name : String(error);
+    throw new Error(`Cannot open the database at ${describeTarget(options.url)} (set by ${variable}): ${reason}`);
+  }
+}
+
 /** Applies every versioned migration not yet applied; safe to run from several processes at once. */
 export async function migrate<Schema>(
   database: Database<Schema>,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import { matchKeys, type Product } from '../catalog/model.js';
+import { MAX_AMOUNT, MAX_INT32 } from '../http/schemas.js';
 import { toCents } from '../shared/money.js';
 import { ok } from '../shared/result.js';
 import type { Database } from './database.js';
@@ -15,7 +16,10 @@ export interface SeedCatalog {
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 const isText = (v: unknown): v is string => typeof v === 'string';
 
-/** Reads and checks a seed file; a bad one fails with the file name and the first offending entry. */
+/**
+ * Reads and checks a seed file (format: README, "Catalog file"); a bad one fails with the file
+ * name and the first offending field, e.g. `products[3].price must be a number from 0 to ...`.
+ */
 export function readSeedFile(path: string): SeedCatalog {
   let data: unknown;
   try {
@@ -27,19 +31,31 @@ export function readSeedFile(path: string): SeedCatalog {
   if (!Array.isArray(seed?.categories) || !Array.isArray(seed?.products)) {
     throw new Error(`Seed file ${path} must be an object with "categories" and "products" arrays`);
   }
+  const fail = (where: string, problem: string): never => {
+    throw new Error(`Seed file ${path}: ${where} ${problem}`);
+  };
   const categoryIds = new Set<number>();
-  for (const c of seed.categories) {
-    if (!isInt(c?.id) || !isText(c.name) || !isText(c.slug)) throw new Error(`Seed file ${path}: bad category ${JSON.stringify(c)}`);
+  seed.categories.forEach((c, i) => {
+    const at = `categories[${i}]`;
+    if (c === null || typeof c !== 'object') fail(at, 'must be an object {id, name, slug}');
+    if (!isInt(c.id)) fail(`${at}.id`, `must be a whole number, got ${JSON.stringify(c.id)}`);
+    if (!isText(c.name)) fail(`${at}.name`, 'must be a string');
+    if (!isText(c.slug)) fail(`${at}.slug`, 'must be a string');
     categoryIds.add(c.id);
-  }
-  for (const p of seed.products) {
-    const valid =
-      isInt(p?.id) && isText(p.name) && isText(p.brand) && isText(p.description) &&
-      typeof p.price === 'number' && p.price >= 0 && Math.abs(p.price * 100 - toCents(p.price)) < 1e-6 &&
-      typeof p.rating === 'number' && p.rating >= 0 && p.rating <= 5 &&
-      isInt(p.stock) && p.stock >= 0 && categoryIds.has(p.category_id);
-    if (!valid) throw new Error(`Seed file ${path}: bad product ${JSON.stringify(p)}`);
-  }
+  });
+  seed.products.forEach((p, i) => {
+    const at = `products[${i}]`;
+    if (p === null || typeof p !== 'object') fail(at, 'must be an object {id, name, price, category_id, brand, rating, stock, description}');
+    if (!isInt(p.id)) fail(`${at}.id`, `must be a whole number, got ${JSON.stringify(p.id)}`);
+    for (const field of ['name', 'brand', 'description'] as const) if (!isText(p[field])) fail(`${at}.${field}`, 'must be a string');
+    const price = p.price;
+    if (typeof price !== 'number' || price < 0 || price > MAX_AMOUNT || Math.abs(price * 100 - toCents(price)) >= 1e-6) {
+      fail(`${at}.price`, `must be a number from 0 to ${MAX_AMOUNT} with at most two decimals, got ${JSON.stringify(price)}`);
+    }
+    if (typeof p.rating !== 'number' || p.rating < 0 || p.rating > 5) fail(`${at}.rating`, `must be a number from 0 to 5, got ${JSON.stringify(p.rating)}`);
+    if (!isInt(p.stock) || p.stock < 0 || p.stock > MAX_INT32) fail(`${at}.stock`, `must be a whole number from 0 to ${MAX_INT32}, got ${JSON.stringify(p.stock)}`);
+    if (!categoryIds.has(p.category_id)) fail(`${at}.category_id`, `must be the id of a category in the file, got ${JSON.stringify(p.category_id)}`);
+  });
   return seed;
 }
 

@@ -1,46 +1,59 @@
 import cors from '@fastify/cors';
+import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { JSON_MEDIA_TYPE, type ErrorStyle } from '../http/routing.js';
 import { BODY_LIMIT, createFastify } from '../http/server.js';
-import { routeSchemas, sharedSchemas } from './schemas.js';
+import { GATEWAY_WELCOME, routeSchemas, sharedSchemas } from './schemas.js';
 import type { Answer, GatewayService } from './service.js';
+
+/** Route schemas document the gateway; they do not validate (see below). */
+const acceptAll = new Ajv().compile(true);
 
 /** The parsed body of a request that is not a JSON document (bad JSON, another content type). */
 export const NOT_JSON = Symbol('not JSON');
-
-/** Flask's `request.is_json`: application/json or application/<anything>+json. */
-const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w!#$%&'*+.^`|~-]+\+)?json\s*(?:;.*)?$/i;
 
 export interface GatewayDeps {
   service: GatewayService;
   logger: FastifyBaseLogger;
   /** One debug line per request (LOG_LEVEL=debug or trace). */
   accessLog: boolean;
+  /** Throws if the database does not answer (GET /healthz). */
+  ping(): Promise<void>;
 }
 
 const send = (reply: FastifyReply, answer: Answer) => reply.code(answer.status).send(answer.body);
 const failure = (message: string) => ({ status: 'failed', message });
 
+/** The old gateway's words, `{"status": "failed", "message": ...}`; unstorable text is a 400 naming the field. */
+const gatewayErrors: ErrorStyle = {
+  message: (_status, message) => failure(message),
+  unstorableText: (loc) => ({
+    status: 400,
+    body: failure(`'${String(loc.length > 1 ? loc.at(-1) : loc[0])}' must be text without NUL characters or unpaired surrogates`),
+  }),
+};
+
 /**
  * The payments gateway's HTTP layer: the old Flask gateway's paths, messages and status codes,
  * `{"status": "failed", "message": ...}` for every error (never a stack trace), docs at /docs.
  */
-export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): FastifyInstance {
-  const app = createFastify({ logger, accessLog });
+export function buildGatewayApp({ service, logger, accessLog, ping }: GatewayDeps): FastifyInstance {
+  const app = createFastify({ logger, accessLog, errors: gatewayErrors, validatorCompiler: () => acceptAll });
 
   // Route schemas document; the handlers check bodies themselves (the old messages, in the old
   // order) and responses are written exactly as built, key order included, ending with a newline
   // as Flask's jsonify does (so `curl` output ends its line, as users of the old gateway saw).
-  app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => `${JSON.stringify(data)}\n`);
 
-  // Every body reaches the handler: a JSON document parsed, anything else (malformed JSON, another
-  // content type, an unparseable Content-Type header) as NOT_JSON, which the handler answers with
-  // "Request body must be JSON" like Flask's get_json(silent=True).
+  // Every body reaches the handler: a JSON document parsed (routing.ts has already read a body
+  // without a content type as JSON), anything else (malformed JSON, another content type, an
+  // unparseable Content-Type header) as NOT_JSON, which the handler answers with "Request body
+  // must be JSON" like Flask's get_json(silent=True).
   app.addHook('onRequest', async (req) => {
     const contentType = req.raw.headers['content-type'];
-    if (contentType !== undefined) req.raw.headers['content-type'] = JSON_MEDIA_TYPE.test(contentType) ? 'application/json' : 'application/octet-stream';
+    if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) req.raw.headers['content-type'] = 'application/octet-stream';
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -59,7 +72,6 @@ export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): Fa
     request.log.error({ err: error, method: request.method, url: request.url }, 'request failed');
     return reply.code(500).send(failure('Internal server error'));
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send(failure('Not found')));
 
   app.register(cors, { origin: true, methods: ['GET', 'POST', 'OPTIONS'] });
 
@@ -74,7 +86,12 @@ export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): Fa
           'One simulated account (ACC-001, John Doe, starting balance 50000). Bodies are JSON; errors are `{"status": "failed", "message": ...}`. ' +
           'Order payments are made at most once per order and reported to the store (`POST {STORE_URL}/payments/confirm`), with retries.',
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: '/', description: 'This server' }],
+      // One simulated account, no authentication (the callbacks it sends are signed instead).
+      security: [],
       tags: [
+        { name: 'ops', description: 'Docs pointer and health' },
         { name: 'account', description: 'Balance, payments to a recipient, movements, reset' },
         { name: 'orders', description: 'Order payments, their callbacks to the store, refunds' },
       ],
@@ -85,11 +102,21 @@ export function buildGatewayApp({ service, logger, accessLog }: GatewayDeps): Fa
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   app.register(async (scope) => {
+    scope.get('/', { schema: routeSchemas.root }, async () => ({ status: 'success', message: GATEWAY_WELCOME, docs: '/docs', openapi: '/openapi.json' }));
+    scope.get('/healthz', { schema: routeSchemas.healthz }, async (req, reply) => {
+      try {
+        await ping();
+        return { status: 'ok' };
+      } catch (error) {
+        req.log.error({ err: error }, 'health check failed');
+        return reply.code(503).send(failure('Database unavailable'));
+      }
+    });
     scope.get('/balance', { schema: routeSchemas.balance }, async (_req, reply) => send(reply, await service.balance()));
     scope.post('/pay', { schema: routeSchemas.pay }, async (req, reply) => send(reply, await service.pay(req.body)));
     const payOrder = async (req: { body: unknown }, reply: FastifyReply) => send(reply, await service.payOrder(req.body));
     scope.post('/payments/orders', { schema: routeSchemas.payOrder }, payOrder);
-    scope.post('/pay/order', { schema: { ...routeSchemas.payOrder, summary: 'Alias of POST /payments/orders' } }, payOrder);
+    scope.post('/pay/order', { schema: { ...routeSchemas.payOrder, operationId: 'payOrderAlias', summary: 'Alias of POST /payments/orders' } }, payOrder);
     scope.get('/transactions', { schema: routeSchemas.transactions }, async (_req, reply) => send(reply, await service.transactions()));
     scope.post('/reset', { schema: routeSchemas.reset }, async (_req, reply) => send(reply, await service.reset()));
     scope.get('/payments', { schema: routeSchemas.payments }, async (req, reply) => {

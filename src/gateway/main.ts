@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { loadGatewayConfig, loadOrExit } from '../config.js';
-import { migrate, openDatabase } from '../db/database.js';
-import { closeGracefully } from '../http/server.js';
+import { sql } from 'kysely';
+import { openMigrated } from '../db/database.js';
+import { closeGracefully, listen, serverUrl, stopWithParent } from '../http/server.js';
 import { accessLogEnabled, loggerOptions } from '../http/logger.js';
 import { buildGatewayApp } from './app.js';
 import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
@@ -17,8 +18,12 @@ import { GatewayService } from './service.js';
 async function main(): Promise<void> {
   const config = loadOrExit(loadGatewayConfig);
   const log = pino(loggerOptions(config.log, 'payments'));
-  const database = openDatabase<GatewaySchema>({ url: config.databaseUrl, sqlite: config.sqlite });
-  await migrate(database, gatewayMigrations, GATEWAY_MIGRATION_TABLE);
+  const database = await openMigrated<GatewaySchema>(
+    'PAYMENTS_DATABASE_URL',
+    { url: config.databaseUrl, sqlite: config.sqlite },
+    gatewayMigrations,
+    GATEWAY_MIGRATION_TABLE,
+  );
 
   const sender = new HttpCallbackSender({ storeUrl: config.storeUrl, secret: config.webhookSecret, timeoutMs: config.callbackTimeoutMs });
   const service = new GatewayService(database, sender, log, {
@@ -27,21 +32,31 @@ async function main(): Promise<void> {
     // Covers one attempt (its timeout) and its bookkeeping, with room to spare.
     callbackLeaseMs: config.callbackTimeoutMs * 2 + 1000,
   });
-  const app = buildGatewayApp({ service, logger: log, accessLog: accessLogEnabled(config.log) });
+  const ping = async () => {
+    await sql`select 1`.execute(database.db);
+  };
+  const app = buildGatewayApp({ service, logger: log, accessLog: accessLogEnabled(config.log), ping });
   const worker = new CallbackWorker(service, log, { pollIntervalMs: config.callbackPollIntervalMs });
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await listen(app, { host: config.host, port: config.port, variable: 'PAYMENTS_PORT', server: 'payments gateway' });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   worker.start();
+  // The store warns about unsigned callbacks (it is the side that accepts them): once, not twice under npm start.
+  const url = serverUrl(config.host, config.port);
   log.info(
     {
-      url: `http://${config.host}:${config.port}`,
+      url,
+      docs: `${url}/docs`,
       store_url: config.storeUrl,
       database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
       signed_callbacks: Boolean(config.webhookSecret),
     },
-    'payments gateway listening',
+    `payments gateway listening on ${url} (docs: ${url}/docs)`,
   );
-  if (!config.webhookSecret) log.warn('PAYMENTS_WEBHOOK_SECRET is not set: callbacks to the store are sent unsigned');
 
   let closing = false;
   const shutdown = (signal: string) => {
@@ -62,6 +77,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  stopWithParent(shutdown);
 }
 
 main().catch((error: unknown) => {

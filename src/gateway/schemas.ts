@@ -1,18 +1,19 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { documented } from '../http/schemas.js';
 
 /**
  * OpenAPI descriptions of the gateway's endpoints. They document; they do not validate: request
  * bodies are checked by the handlers, in the old gateway's order and with its messages, and
  * responses are written exactly as built (key order included).
  */
-const Money = (description: string) => Type.Number({ description, examples: [49820.02] });
+const Money = (description: string) => Type.Number({ description, example: 49820.02 });
 const Iso = (description: string) => Type.String({ format: 'date-time', description });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const Failed = Type.Object(
   {
     status: Type.Literal('failed'),
-    message: Type.String({ examples: ['Amount must be a positive number'] }),
+    message: Type.String({ example: 'Amount must be a positive number' }),
   },
   { $id: 'Failed', description: 'Error: `{"status": "failed", "message": ...}`' },
 );
@@ -21,7 +22,7 @@ export const Failed = Type.Object(
 export const PaymentFailed = Type.Object(
   {
     status: Type.Literal('failed'),
-    message: Type.String({ examples: ['Insufficient funds', 'Card declined', 'Payment refunded: the store refused the order (Order already processed (status: expired))'] }),
+    message: Type.String({ example: 'Insufficient funds' }),
     balance: Money('Balance now'),
     requested: Money('Amount asked for'),
     reason: Type.Optional(
@@ -55,7 +56,7 @@ const CallbackAttempt = Type.Object({
 
 export const PaymentRecord = Type.Object(
   {
-    payment_id: Type.String({ examples: ['pay_5f0c3a9e1b2d4c6f8a0b1c2d'] }),
+    payment_id: Type.String({ example: 'pay_5f0c3a9e1b2d4c6f8a0b1c2d' }),
     order_id: Type.String(),
     amount: Money('Amount of the payment'),
     status: Type.String({ enum: ['succeeded', 'failed', 'refunded'] }),
@@ -83,10 +84,10 @@ const ref = (id: string, description?: string) => Type.Ref(id, description ? { d
 
 const Amount = Type.Union([Type.Number({ minimum: 0.01 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d{1,2})?\\s*$' })], {
   description: 'Positive, at most two decimals; a numeric string is accepted',
-  examples: [179.98],
+  example: 179.98,
 });
 
-export const PayBody = Type.Object({ amount: Amount, recipient: Type.String({ maxLength: 200, examples: ['Alice'] }) });
+export const PayBody = Type.Object({ amount: Amount, recipient: Type.String({ maxLength: 200, example: 'Alice' }) });
 
 export const OrderPaymentBody = Type.Object({
   order_id: Type.String({ maxLength: 200, description: 'From the store\'s checkout' }),
@@ -95,40 +96,98 @@ export const OrderPaymentBody = Type.Object({
     Type.String({
       description:
         'Optional digits (spaces ignored). Test cards: 4242424242424242 pays; 4000000000000002 card_declined; 4000000000009995 insufficient_funds; 4000000000000119 processing_error',
-      examples: ['4242 4242 4242 4242'],
+      example: '4242 4242 4242 4242',
     }),
   ),
 });
 
-const success = <T extends Record<string, TSchema>>(properties: T, description: string) =>
-  Type.Object({ status: Type.Literal('success'), ...properties }, { description });
+const success = <T extends Record<string, TSchema>>(properties: T, description: string, example: Record<string, unknown>) =>
+  Type.Object({ status: Type.Literal('success'), ...properties }, { description, examples: [{ status: 'success', ...example }] });
 
-const badRequest = (messages: string) => ref('Failed', `400: ${messages}`);
-const notFound = ref('Failed', '404: Payment not found');
+/** `{"status": "failed", "message": ...}` with each message the route can answer as an example. */
+const failed = (status: number, messages: string[]) =>
+  documented(Type.Ref('Failed'), `${status}: ${messages.join(' | ')}`, messages.map((message) => ({ status: 'failed', message })));
+
+const TEXT = (field: string) => `'${field}' must be text without NUL characters or unpaired surrogates`;
+const notFound = failed(404, ['Payment not found']);
+const tooLarge = failed(413, ['Request body too large (limit 1048576 bytes)']);
+
+const TRANSACTION = { order_id: '3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3', amount: 119.98, balance_after: 49880.02, payment_id: 'pay_5f0c3a9e1b2d4c6f8a0b1c2d', type: 'payment', created_at: '2026-01-01T12:00:00.000Z' };
+const PAYMENT = {
+  payment_id: 'pay_5f0c3a9e1b2d4c6f8a0b1c2d',
+  order_id: '3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3',
+  amount: 119.98,
+  status: 'succeeded',
+  reason: null,
+  created_at: '2026-01-01T12:00:00.000Z',
+  refunded_at: null,
+  callback: { state: 'delivered', attempts: [{ attempt: 1, at: '2026-01-01T12:00:00.010Z', http_status: 200, error: null, signed: true }], next_attempt_at: null },
+  card_last4: '4242',
+};
+const DECLINED = { status: 'failed', message: 'Card declined', balance: 50000, requested: 119.98, reason: 'card_declined', payment_id: 'pay_5f0c3a9e1b2d4c6f8a0b1c2d' };
+
+/** The answer to `GET /`: where the documentation is. */
+export const GATEWAY_WELCOME = 'Payments gateway: interactive docs at /docs, OpenAPI document at /openapi.json';
 
 export const routeSchemas = {
+  root: {
+    operationId: 'getRoot',
+    tags: ['ops'],
+    summary: 'Where the documentation is',
+    response: {
+      200: success(
+        { message: Type.Literal(GATEWAY_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') },
+        'Pointers to the docs',
+        { message: GATEWAY_WELCOME, docs: '/docs', openapi: '/openapi.json' },
+      ),
+    },
+  },
+  healthz: {
+    operationId: 'getHealth',
+    tags: ['ops'],
+    summary: 'Liveness and database check',
+    response: {
+      200: Type.Object({ status: Type.Literal('ok') }, { description: 'Up, database answering', examples: [{ status: 'ok' }] }),
+      503: failed(503, ['Database unavailable']),
+    },
+  },
   balance: {
+    operationId: 'getBalance',
     tags: ['account'],
     summary: 'Balance of the account',
     response: {
-      200: success({ account_id: Type.String({ examples: ['ACC-001'] }), holder: Type.String({ examples: ['John Doe'] }), balance: Money('Balance') }, 'The account'),
+      200: success(
+        { account_id: Type.String(), holder: Type.String(), balance: Money('Balance') },
+        'The account',
+        { account_id: 'ACC-001', holder: 'John Doe', balance: 50000 },
+      ),
     },
   },
   pay: {
+    operationId: 'payRecipient',
     tags: ['account'],
     summary: 'Pay a recipient from the account',
     description: 'Send `application/json`. Errors in check order: 400 (not JSON or `{}`, missing field, bad amount), 402 insufficient funds.',
     body: PayBody,
     response: {
       200: success(
-        { message: Type.String({ examples: ['Payment of 100 to Alice completed'] }), balance: Money('Balance after the payment'), transaction: ref('Transaction') },
+        { message: Type.String(), balance: Money('Balance after the payment'), transaction: ref('Transaction') },
         'Paid',
+        {
+          message: 'Payment of 100 to Alice completed',
+          balance: 49900,
+          transaction: { recipient: 'Alice', amount: 100, balance_after: 49900, type: 'payment', created_at: '2026-01-01T12:00:00.000Z' },
+        },
       ),
-      400: badRequest("Request body must be JSON | Both 'amount' and 'recipient' fields are required | Amount must be a positive number"),
-      402: ref('PaymentFailed', 'Insufficient funds: `{status, message, balance, requested}`'),
+      400: failed(400, ['Request body must be JSON', "Both 'amount' and 'recipient' fields are required", 'Amount must be a positive number', TEXT('recipient')]),
+      402: documented(Type.Ref('PaymentFailed'), 'Insufficient funds: `{status, message, balance, requested}`', [
+        { status: 'failed', message: 'Insufficient funds', balance: 50000, requested: 60000 },
+      ]),
+      413: tooLarge,
     },
   },
   payOrder: {
+    operationId: 'payOrder',
     tags: ['orders'],
     summary: 'Pay an order; the store is told the outcome before this answers',
     description:
@@ -140,53 +199,81 @@ export const routeSchemas = {
     response: {
       200: success(
         {
-          message: Type.String({ examples: ['Payment of 179.98 for order 3f2a... completed'] }),
+          message: Type.String(),
           balance: Money('Balance after the payment'),
           transaction: ref('Transaction'),
           shop_notified: Type.Boolean({ description: 'The store answered 2xx to the first callback attempt' }),
           payment_id: Type.String(),
         },
         'Paid',
+        {
+          message: 'Payment of 119.98 for order 3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3 completed',
+          balance: 49880.02,
+          transaction: TRANSACTION,
+          shop_notified: true,
+          payment_id: 'pay_5f0c3a9e1b2d4c6f8a0b1c2d',
+        },
       ),
-      400: badRequest(
-        "Request body must be JSON | Both 'order_id' and 'amount' fields are required | Amount must be a positive number | card_number must be a string of digits",
-      ),
-      402: ref('PaymentFailed', 'Declined (card or funds) or refunded because the store refused the order'),
+      400: failed(400, [
+        'Request body must be JSON',
+        "Both 'order_id' and 'amount' fields are required",
+        'Amount must be a positive number',
+        'card_number must be a string of digits',
+        TEXT('order_id'),
+      ]),
+      402: documented(Type.Ref('PaymentFailed'), 'Declined (card or funds) or refunded because the store refused the order', [DECLINED]),
+      413: tooLarge,
     },
   },
   transactions: {
+    operationId: 'listTransactions',
     tags: ['account'],
     summary: 'Movements of the account, oldest first',
-    response: { 200: success({ account_id: Type.String(), transactions: Type.Array(ref('Transaction')) }, 'Movements') },
+    response: {
+      200: success({ account_id: Type.String(), transactions: Type.Array(ref('Transaction')) }, 'Movements', { account_id: 'ACC-001', transactions: [TRANSACTION] }),
+    },
   },
   reset: {
+    operationId: 'resetAccount',
     tags: ['account'],
     summary: 'Reset the account: balance 50000, movements, payments and pending callbacks cleared',
-    response: { 200: success({ message: Type.Literal('Account reset to default balance'), balance: Money('50000') }, 'Reset') },
+    response: {
+      200: success({ message: Type.Literal('Account reset to default balance'), balance: Money('50000') }, 'Reset', { message: 'Account reset to default balance', balance: 50000 }),
+      413: tooLarge,
+    },
   },
   payments: {
+    operationId: 'listOrderPayments',
     tags: ['orders'],
     summary: 'Order payments, newest first (at most 100)',
     querystring: Type.Object({ order_id: Type.Optional(Type.String({ description: 'Only this order\'s payments' })) }),
-    response: { 200: success({ payments: Type.Array(ref('PaymentRecord')) }, 'Payments') },
+    response: { 200: success({ payments: Type.Array(ref('PaymentRecord')) }, 'Payments', { payments: [PAYMENT] }), 400: failed(400, [TEXT('order_id')]) },
   },
   payment: {
+    operationId: 'getOrderPayment',
     tags: ['orders'],
     summary: 'One order payment with its callback attempts',
     params: Type.Object({ payment_id: Type.String() }),
-    response: { 200: success({ payment: ref('PaymentRecord') }, 'The payment'), 404: notFound },
+    response: { 200: success({ payment: ref('PaymentRecord') }, 'The payment', { payment: PAYMENT }), 400: failed(400, [TEXT('payment_id')]), 404: notFound },
   },
   refund: {
+    operationId: 'refundOrderPayment',
     tags: ['orders'],
     summary: 'Refund a successful order payment',
     params: Type.Object({ payment_id: Type.String() }),
     response: {
       200: success(
-        { message: Type.String({ examples: ['Payment pay_... refunded'] }), balance: Money('Balance after the refund'), payment: ref('PaymentRecord') },
+        { message: Type.String(), balance: Money('Balance after the refund'), payment: ref('PaymentRecord') },
         'Refunded',
+        {
+          message: 'Payment pay_5f0c3a9e1b2d4c6f8a0b1c2d refunded',
+          balance: 50000,
+          payment: { ...PAYMENT, status: 'refunded', reason: 'refund_requested', refunded_at: '2026-01-01T12:05:00.000Z' },
+        },
       ),
-      400: badRequest('Payment already refunded | Only successful payments can be refunded'),
+      400: failed(400, ['Payment already refunded', 'Only successful payments can be refunded', TEXT('payment_id')]),
       404: notFound,
+      413: tooLarge,
     },
   },
 } as const;

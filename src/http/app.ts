@@ -6,6 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify';
 import { BODY_LIMIT, createFastify } from './server.js';
+import type { ErrorStyle } from './routing.js';
+import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
 import type { CartService } from '../cart/service.js';
 import { catalogRoutes } from '../catalog/routes.js';
@@ -18,7 +20,8 @@ import type { Kysely } from 'kysely';
 import type { StoreSchema } from '../db/schema.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
-import { ErrorDetail, ValidationError } from './schemas.js';
+import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
+import { documentEnums } from './openapi.js';
 import { jsonInvalidIssue, toValidationIssues } from './validation.js';
 
 declare module 'fastify' {
@@ -45,18 +48,40 @@ class JsonBodyError extends Error {
   }
 }
 
+/** FastAPI's words: `{"detail": message}`, and a 422 issue list for text no database can store. */
+const storeErrors: ErrorStyle = {
+  message: (_status, message) => ({ detail: message }),
+  unstorableText: (loc, input) => ({ status: 422, body: { detail: [{ type: 'string_unicode', loc, msg: UNSTORABLE_TEXT_MESSAGE, input }] } }),
+};
+
+/** The answer to `GET /`: where the documentation is. */
+const STORE_WELCOME = 'Store API: interactive docs at /docs, OpenAPI document at /openapi.json';
+
+class UnsupportedMediaType extends Error {
+  readonly statusCode = 415;
+}
+
 export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
-  const app = createFastify({ logger, accessLog: accessLogEnabled(config.log) }).withTypeProvider<TypeBoxTypeProvider>();
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
   const validators = {
     text: new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false }),
     json: new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false }),
   };
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema));
+  const app = createFastify({
+    logger,
+    accessLog: accessLogEnabled(config.log),
+    errors: storeErrors,
+    validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema),
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // JSON only: any other content type is answered 415. An empty body is "no body" (POST /cart with a JSON content type), not an error.
+  // JSON bodies only (routing.ts reads a body without a content type, or as application/<x>+json,
+  // as JSON). Another content type is answered 415 by routes that take a body; the others ignore
+  // the body, whatever its type. An empty JSON body is "no body" (POST /cart), not an error.
   app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, _body, done) => {
+    done(req.routeOptions.schema?.body ? new UnsupportedMediaType() : null, undefined);
+  });
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     req.rawBody = text;
@@ -85,8 +110,6 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     return reply.code(500).send({ detail: 'Internal Server Error' });
   });
 
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ detail: 'Not Found' }));
-
   if (config.corsOrigins !== false) {
     app.register(cors, { origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'] });
   }
@@ -102,6 +125,10 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         description:
           'Catalog, carts, checkout, orders and the payment callback. Errors are `{"detail": ...}`; validation errors are 422 with FastAPI\'s list form. Money is shown with at most two decimals.',
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: '/', description: 'This server' }],
+      // No authentication; the payment callback is authenticated by its own signature header.
+      security: [],
       tags: [
         { name: 'catalog', description: 'Categories, products, brands' },
         { name: 'cart', description: 'Shopping carts' },
@@ -111,6 +138,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       ],
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transformObject: (document) => documentEnums('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
@@ -118,11 +146,26 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   registerIdempotency(app, services.db);
 
   app.register(async (scope) => {
+    scope.get('/', {
+      schema: {
+        operationId: 'getRoot',
+        tags: ['ops'],
+        summary: 'Where the documentation is',
+        response: responses(
+          Type.Object({ message: Type.Literal(STORE_WELCOME), docs: Type.Literal('/docs'), openapi: Type.Literal('/openapi.json') }),
+          { message: STORE_WELCOME, docs: '/docs', openapi: '/openapi.json' },
+        ),
+      },
+    }, () => ({ message: STORE_WELCOME, docs: '/docs' as const, openapi: '/openapi.json' as const }));
     scope.get('/healthz', {
       schema: {
+        operationId: 'getHealth',
         tags: ['ops'],
         summary: 'Liveness and database check',
-        response: { 200: Type.Object({ status: Type.Literal('ok') }), 503: Type.Ref('ErrorDetail') },
+        response: {
+          ...responses(Type.Object({ status: Type.Literal('ok') }), { status: 'ok' }),
+          503: documented(Type.Ref('ErrorDetail'), 'The database does not answer', [{ detail: 'Database unavailable' }]),
+        },
       },
     }, async (_req, reply) => {
       try {

@@ -1,14 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
-import { StringEnum, responses } from '../http/schemas.js';
+import { MAX_AMOUNT, StringEnum, responses } from '../http/schemas.js';
 import type { OrderService } from '../orders/service.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 const ConfirmBody = Type.Object({
   order_id: Type.String(),
-  status: Type.String({ description: "'success' or 'failed', case-insensitive" }),
-  amount: Type.Optional(Type.Number({ description: 'When present, must equal the order total to the cent' })),
+  // Documented as a closed set; checked by the service, case-insensitively, with the contract's 400.
+  status: Type.String({ description: "'success' or 'failed', case-insensitive", 'x-enum': ['success', 'failed'] }),
+  amount: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'When present, must equal the order total to the cent' })),
   payment_id: Type.Optional(Type.String({ maxLength: 200 })),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
 });
@@ -19,6 +20,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; we
 ) => {
   app.post('/payments/confirm', {
     schema: {
+      operationId: 'confirmPayment',
       tags: ['payments'],
       summary: 'Payment callback: the gateway reports the outcome of an order payment',
       description: webhookSecret
@@ -28,11 +30,14 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; we
       body: ConfirmBody,
       response: responses(
         Type.Object({ order_id: Type.String(), status: StringEnum(['paid', 'payment_failed']), message: Type.String() }),
+        { order_id: '3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3', status: 'paid', message: 'Payment confirmed. Stock updated.' },
         {
-          404: 'Order not found',
-          400: "status must be either 'success' or 'failed' | Order already processed (status: {status}) | Amount {amount} does not match order total {total}",
-          ...(webhookSecret ? { 401: 'Missing, malformed, invalid or stale X-Payment-Signature' } : {}),
+          404: ['Order not found'],
+          400: ["status must be either 'success' or 'failed'", 'Order already processed (status: paid)', 'Amount 10 does not match order total 119.98'],
+          // Documented whether or not this instance has a secret: the document must not depend on configuration.
+          401: ['Missing X-Payment-Signature header', 'Malformed X-Payment-Signature header', 'Stale X-Payment-Signature timestamp', 'Invalid X-Payment-Signature'],
           body: true,
+          422: { type: 'missing', loc: ['body', 'order_id'], msg: 'Field required', input: {} },
         },
       ),
     },

@@ -60,9 +60,9 @@ function nodeArguments(entry: string): string[] {
   return ['--import', 'tsx', entry];
 }
 
-/** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
-export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, nodeArguments(entry), {
+/** Starts a server entry (`src/...ts`) from the project root, collecting what it writes. */
+function launch(entry: string, env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [...nodeArguments(entry), ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,6 +70,12 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+/** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
+export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
+  const { child, output } = launch(entry, env);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const signal = async (sig: NodeJS.Signals) => {
@@ -77,10 +83,17 @@ export async function spawnServer(entry: string, env: Record<string, string>, po
     await exited;
   };
   try {
-    await waitForHttp(url + readyPath, child, () => output);
+    await waitForHttp(url + readyPath, child, output);
   } catch (error) {
     await signal('SIGKILL');
     throw error;
   }
-  return { url, port, child, output: () => output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+  return { url, port, child, output, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+}
+
+/** Runs an entry (a server expected to fail at start-up, or a command) to its end; resolves with its exit code and output. */
+export async function runToExit(entry: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; output: string }> {
+  const { child, output } = launch(entry, env, args);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, output: output() };
 }

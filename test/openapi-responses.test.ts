@@ -1,0 +1,157 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv } from 'ajv';
+import type { OpenAPI } from 'openapi-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
+import { cartWith, pendingOrder, shutdown } from './helpers/shop.js';
+
+/**
+ * Real answers of both servers, for the whole flow and for every error, checked against their
+ * OpenAPI documents: the status must be documented for that operation and the body must match
+ * the documented schema (Ajv over the dereferenced document), so the two cannot drift apart.
+ */
+type Doc = { paths: Record<string, Record<string, { responses: Record<string, any> }>> };
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+
+class Checker {
+  constructor(private readonly doc: Doc, private readonly base: string) {}
+
+  /** Calls `method path` and checks the answer against the operation `template` (default: path without query). */
+  async check(method: string, path: string, expected: number, options: { body?: unknown; headers?: Record<string, string>; template?: string } = {}) {
+    const res = await call(method, `${this.base}${path}`, options.body, options.headers);
+    const template = options.template ?? path.split('?')[0]!;
+    const operation = this.doc.paths[template]?.[method.toLowerCase()];
+    expect(operation, `${method} ${template} is documented`).toBeDefined();
+    expect(res.status, `${method} ${path}: ${res.text}`).toBe(expected);
+    const response = operation!.responses[String(res.status)];
+    expect(response, `${method} ${template} documents ${res.status}`).toBeDefined();
+    const schema = response.content?.['application/json']?.schema;
+    if (schema) {
+      const validate = ajv.compile(schema);
+      expect(validate(res.body), `${method} ${path} ${res.status}: ${JSON.stringify(validate.errors)} in ${res.text}`).toBe(true);
+    }
+    for (const header of Object.keys(response.headers ?? {})) {
+      if (res.headers.has(header)) expect(response.headers[header].schema.enum ?? [res.headers.get(header)]).toContain(res.headers.get(header));
+    }
+    return res;
+  }
+}
+
+describe('real answers match the OpenAPI documents', () => {
+  let store: ServerProcess | undefined;
+  let gateway: ServerProcess | undefined;
+  let s: Checker;
+  let g: Checker;
+  const big = JSON.stringify({ product_id: 1, pad: 'x'.repeat(1024 * 1024) });
+
+  beforeAll(async () => {
+    store = await startStore();
+    gateway = await startGateway({ storeUrl: store.url });
+    const load = async (server: ServerProcess) =>
+      (await SwaggerParser.dereference((await call('GET', `${server.url}/openapi.json`)).body as OpenAPI.Document)) as unknown as Doc;
+    s = new Checker(await load(store), store.url);
+    g = new Checker(await load(gateway), gateway.url);
+  });
+  afterAll(() => shutdown(store, gateway));
+
+  it('catalog, health and root answers', async () => {
+    await s.check('GET', '/', 200);
+    await s.check('GET', '/healthz', 200);
+    await s.check('GET', '/categories', 200);
+    await s.check('GET', '/categories/1', 200, { template: '/categories/{category_id}' });
+    await s.check('GET', '/categories/999', 404, { template: '/categories/{category_id}' });
+    await s.check('GET', '/categories/abc', 422, { template: '/categories/{category_id}' });
+    await s.check('GET', '/products?sort_by=price&order=desc&page_size=3', 200);
+    await s.check('GET', '/products?page_size=500', 422);
+    await s.check('GET', '/products?search=%00', 422);
+    await s.check('GET', '/products/1', 200, { template: '/products/{product_id}' });
+    await s.check('GET', '/products/999', 404, { template: '/products/{product_id}' });
+    await s.check('GET', '/products/x', 422, { template: '/products/{product_id}' });
+    await s.check('GET', '/products/1/related', 200, { template: '/products/{product_id}/related' });
+    await s.check('GET', '/products/999/related', 404, { template: '/products/{product_id}/related' });
+    await s.check('GET', '/products/1/related?limit=50', 422, { template: '/products/{product_id}/related' });
+    await s.check('GET', '/brands?category_id=1', 200);
+    await s.check('GET', '/brands?category_id=x', 422);
+  });
+
+  it('cart and order answers, errors included', async () => {
+    const cart = await s.check('POST', '/cart', 200, { headers: { 'idempotency-key': 'k-cart' } });
+    const replay = await s.check('POST', '/cart', 200, { headers: { 'idempotency-key': 'k-cart' } });
+    expect([replay.headers.get('idempotent-replayed'), replay.body]).toEqual(['true', cart.body]);
+    await s.check('POST', '/cart', 413, { body: big });
+    const id = cart.body.cart_id as string;
+    const items = '/cart/{cart_id}/items';
+    const line = '/cart/{cart_id}/items/{product_id}';
+    await s.check('POST', `/cart/${id}/items`, 200, { body: { product_id: 1, quantity: 2 }, template: items });
+    await s.check('POST', `/cart/${id}/items`, 422, { body: { product_id: 2 }, headers: { 'idempotency-key': 'k-cart' }, template: items });
+    await s.check('POST', `/cart/${id}/items`, 400, { body: { product_id: 1, quantity: 0 }, template: items });
+    await s.check('POST', `/cart/${id}/items`, 404, { body: { product_id: 999 }, template: items });
+    await s.check('POST', `/cart/${id}/items`, 422, { body: { product_id: 'x' }, template: items });
+    await s.check('POST', `/cart/${id}/items`, 413, { body: big, template: items });
+    await s.check('POST', `/cart/${id}/items`, 415, { body: '{}', headers: { 'content-type': 'text/plain' }, template: items });
+    await s.check('PATCH', `/cart/${id}/items/1`, 200, { body: { quantity: 3 }, template: line });
+    await s.check('PATCH', `/cart/${id}/items/1`, 400, { body: { quantity: -1 }, template: line });
+    await s.check('PATCH', `/cart/${id}/items/999`, 404, { body: { quantity: 1 }, template: line });
+    await s.check('PATCH', `/cart/${id}/items/1`, 422, { body: {}, template: line });
+    await s.check('PATCH', `/cart/${id}/items/1`, 415, { body: '{}', headers: { 'content-type': 'text/plain' }, template: line });
+    await s.check('GET', `/cart/${id}`, 200, { template: '/cart/{cart_id}' });
+    await s.check('GET', '/cart/nope', 404, { template: '/cart/{cart_id}' });
+    await s.check('GET', '/cart/%00', 422, { template: '/cart/{cart_id}' });
+    await s.check('DELETE', `/cart/${id}/items/2`, 404, { template: line });
+    await s.check('DELETE', `/cart/${id}/items/x`, 422, { template: line });
+    await s.check('DELETE', `/cart/${id}/items/1`, 200, { template: line });
+    await s.check('POST', `/cart/${id}/checkout`, 400, { template: '/cart/{cart_id}/checkout' });
+    await s.check('POST', '/cart/nope/checkout', 404, { template: '/cart/{cart_id}/checkout' });
+    await s.check('POST', '/cart/%00/checkout', 422, { template: '/cart/{cart_id}/checkout' });
+    const full = await cartWith(store!.url, [[3, 1]]);
+    const order = await s.check('POST', `/cart/${full}/checkout`, 200, { template: '/cart/{cart_id}/checkout' });
+    await s.check('GET', `/orders/${order.body.order_id}`, 200, { template: '/orders/{order_id}' });
+    await s.check('GET', '/orders/nope', 404, { template: '/orders/{order_id}' });
+    await s.check('GET', '/orders/%00', 422, { template: '/orders/{order_id}' });
+    await s.check('POST', `/orders/${order.body.order_id}/cancel`, 200, { template: '/orders/{order_id}/cancel' });
+    await s.check('POST', `/orders/${order.body.order_id}/cancel`, 400, { template: '/orders/{order_id}/cancel' });
+    await s.check('POST', '/orders/nope/cancel', 404, { template: '/orders/{order_id}/cancel' });
+  });
+
+  it('payment callback answers', async () => {
+    const paid = await pendingOrder(store!.url, [[4, 1]]);
+    await s.check('POST', '/payments/confirm', 200, { body: { order_id: paid.order_id, status: 'SUCCESS' } });
+    await s.check('POST', '/payments/confirm', 400, { body: { order_id: paid.order_id, status: 'success' } });
+    const failed = await pendingOrder(store!.url, [[4, 1]]);
+    await s.check('POST', '/payments/confirm', 400, { body: { order_id: failed.order_id, status: 'maybe' } });
+    await s.check('POST', '/payments/confirm', 200, { body: { order_id: failed.order_id, status: 'failed' } });
+    await s.check('POST', '/payments/confirm', 404, { body: { order_id: 'nope', status: 'success' } });
+    await s.check('POST', '/payments/confirm', 422, { body: { status: 'success' } });
+    await s.check('POST', '/payments/confirm', 413, { body: big });
+    await s.check('POST', '/payments/confirm', 415, { body: '{}', headers: { 'content-type': 'text/plain' } });
+  });
+
+  it('gateway answers, errors included', async () => {
+    await g.check('GET', '/', 200);
+    await g.check('GET', '/healthz', 200);
+    await g.check('POST', '/reset', 200);
+    await g.check('GET', '/balance', 200);
+    await g.check('POST', '/pay', 200, { body: { amount: 100, recipient: 'Alice' } });
+    await g.check('POST', '/pay', 400, { body: { amount: 100 } });
+    await g.check('POST', '/pay', 400, { body: { amount: 1, recipient: 'a\u0000' } });
+    await g.check('POST', '/pay', 402, { body: { amount: 1_000_000, recipient: 'Alice' } });
+    await g.check('POST', '/pay', 413, { body: big });
+    const order = await pendingOrder(store!.url, [[5, 1]]);
+    const paid = await g.check('POST', '/payments/orders', 200, { body: { order_id: order.order_id, amount: order.total } });
+    await g.check('POST', '/pay/order', 200, { body: { order_id: order.order_id, amount: order.total } });
+    await g.check('POST', '/payments/orders', 400, { body: { order_id: order.order_id } });
+    await g.check('POST', '/payments/orders', 402, { body: { order_id: 'declined-1', amount: 1, card_number: '4000000000000002' } });
+    await g.check('POST', '/pay/order', 413, { body: big });
+    await g.check('GET', '/transactions', 200);
+    await g.check('GET', `/payments?order_id=${order.order_id}`, 200);
+    await g.check('GET', '/payments?order_id=%00', 400);
+    const payment = `/payments/${paid.body.payment_id}`;
+    await g.check('GET', payment, 200, { template: '/payments/{payment_id}' });
+    await g.check('GET', '/payments/nope', 404, { template: '/payments/{payment_id}' });
+    await g.check('GET', '/payments/%00', 400, { template: '/payments/{payment_id}' });
+    await g.check('POST', `${payment}/refund`, 200, { template: '/payments/{payment_id}/refund' });
+    await g.check('POST', `${payment}/refund`, 400, { template: '/payments/{payment_id}/refund' });
+    await g.check('POST', '/payments/nope/refund', 404, { template: '/payments/{payment_id}/refund' });
+  });
+});
