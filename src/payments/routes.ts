@@ -2,13 +2,18 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { StringEnum, responses } from '../http/schemas.js';
+import { ORDER_STATUSES } from '../orders/routes.js';
 import type { OrderService } from '../orders/service.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 const ConfirmBody = Type.Object({
   order_id: Type.String(),
-  status: Type.String({ description: "'success' or 'failed', case-insensitive" }),
-  amount: Type.Optional(Type.Number({ description: 'When present, must equal the order total to the cent' })),
+  status: Type.String({
+    description: "'success' or 'failed' (case-insensitive), or 'refunded' (needs payment_id): the gateway's news about payment_id",
+  }),
+  amount: Type.Optional(
+    Type.Number({ description: 'A JSON number (text is refused); when present, must equal the order total to the cent (within a millionth of a cent)' }),
+  ),
   payment_id: Type.Optional(Type.String({ maxLength: 200 })),
   reason: Type.Optional(Type.String({ maxLength: 200 })),
 });
@@ -20,17 +25,19 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; we
   app.post('/payments/confirm', {
     schema: {
       tags: ['payments'],
-      summary: 'Payment callback: the gateway reports the outcome of an order payment',
+      summary: 'Payment callback: the gateway reports the outcome of an order payment, or its refund',
       description: webhookSecret
         ? 'Requires header X-Payment-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> (5-minute tolerance).'
         : 'PAYMENTS_WEBHOOK_SECRET is not set: unsigned callbacks are accepted.',
       headers: Type.Object({ [SIGNATURE_HEADER]: Type.Optional(Type.String()) }),
       body: ConfirmBody,
       response: responses(
-        Type.Object({ order_id: Type.String(), status: StringEnum(['paid', 'payment_failed']), message: Type.String() }),
+        Type.Object({ order_id: Type.String(), status: StringEnum([...ORDER_STATUSES]), message: Type.String() }),
         {
           404: 'Order not found',
-          400: "status must be either 'success' or 'failed' | Order already processed (status: {status}) | Amount {amount} does not match order total {total}",
+          400:
+            "status must be either 'success' or 'failed' | payment_id is required when status is 'refunded' | Order already processed (status: {status}) | " +
+            'Amount must have at most two decimal places | Amount {amount} does not match order total {total} | Payment {payment_id} was refunded',
           ...(webhookSecret ? { 401: 'Missing, malformed, invalid or stale X-Payment-Signature' } : {}),
           body: true,
         },
