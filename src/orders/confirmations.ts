@@ -32,6 +32,10 @@ export const CONFIRM_MESSAGES = {
   refundNeedsPayment: "payment_id is required when status is 'refunded'",
 } as const;
 
+/** The news the order was already settled with (same payment, same outcome): a repeat. */
+const isRepeat = (order: OrderRow | undefined, paymentId: string | undefined, target: OrderStatus): boolean =>
+  order !== undefined && paymentId !== undefined && order.payment_id === paymentId && order.status === target;
+
 const answer = (order: OrderRow, status: OrderStatus, message: string): Result<ConfirmResult> => ok({ order_id: order.id, status, message });
 
 /**
@@ -73,7 +77,7 @@ export class PaymentConfirmations {
     const target = verdict === 'success' ? 'paid' : 'payment_failed';
     const message = verdict === 'success' ? CONFIRM_MESSAGES.paid : CONFIRM_MESSAGES.failed;
     // A repeat of the news the order was settled with: acknowledged, nothing changes.
-    if (outcome.payment_id !== undefined && order.payment_id === outcome.payment_id && order.status === target) return answer(order, target, message);
+    if (isRepeat(order, outcome.payment_id, target)) return answer(order, target, message);
     const status = effectiveStatus(order, now);
     if (status !== 'pending_payment') return alreadyProcessed(status);
     if (outcome.amount !== undefined) {
@@ -82,7 +86,12 @@ export class PaymentConfirmations {
       if (money.cents !== order.total_cents) return fail('rejected', `Amount ${outcome.amount} does not match order total ${toAmount(order.total_cents)}`);
     }
     const changes = verdict === 'success' ? { paid_at: now, payment_id: outcome.payment_id ?? null } : { payment_id: outcome.payment_id ?? null, reason: outcome.reason ?? null };
-    if (!(await orders.leavePending(trx, order.id, target, now, changes))) return lostRace(trx, order.id, now);
+    if (!(await orders.leavePending(trx, order.id, target, now, changes))) {
+      // A concurrent delivery of this very news may have won (PostgreSQL runs them side by side): that is a repeat too.
+      const fresh = await orders.find(trx, order.id);
+      if (isRepeat(fresh, outcome.payment_id, target)) return answer(order, target, message);
+      return lostRace(trx, order.id, now);
+    }
     // Checked after the update, which holds the order's row lock: a concurrent refund of this payment
     // has either committed its note (seen here: roll back) or waits and then finds the order paid.
     if (verdict === 'success' && outcome.payment_id !== undefined && (await orders.isRefundedPayment(trx, outcome.payment_id))) {
@@ -98,7 +107,7 @@ export class PaymentConfirmations {
     const now = Date.now();
     await orders.lock(trx, found.id);
     const order = (await orders.find(trx, found.id)) ?? found;
-    if (order.payment_id === paymentId && order.status === 'refunded') return answer(order, 'refunded', CONFIRM_MESSAGES.refunded);
+    if (isRepeat(order, paymentId, 'refunded')) return answer(order, 'refunded', CONFIRM_MESSAGES.refunded);
     if (await orders.refundPaid(trx, order.id, paymentId, reason ?? null, now)) return answer(order, 'refunded', CONFIRM_MESSAGES.refunded);
     await orders.noteRefundedPayment(trx, paymentId, order.id, now);
     return answer(order, effectiveStatus(order, now), CONFIRM_MESSAGES.refundNoted);
