@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, freePort, freshDatabaseUrl, startGateway, startStore, tempDir, type ServerProcess } from './helpers/processes.js';
-import { cents, shutdown, sleep, stocksOf, waitFor } from './helpers/shop.js';
+import { openDatabase } from '../src/db/database.js';
+import type { StoreSchema } from '../src/db/schema.js';
+import { cartWith, cents, shutdown, sleep, stocksOf, waitFor } from './helpers/shop.js';
 
 /**
  * Money and goods agree through crashes (issue 7): two store instances on one database (this
@@ -142,4 +145,34 @@ describe('crashes under load', () => {
     const stock = await waitFor(() => stocksOf(store, PRODUCTS), (s) => PRODUCTS.every((id) => s.get(id) === expected.get(id)), (ORDER_TTL_SECONDS + 2) * 1000, 200);
     expect(stock).toEqual(expected);
   }, 90_000);
+
+  it('an Idempotency-Key claim left unanswered by a dead process is taken over within seconds, and the work is done once', async () => {
+    const store = storeUrls()[1]!;
+    const cartId = await cartWith(store, [[2, 1]]);
+    const key = `abandoned-${cartId}`;
+    const path = `/cart/${cartId}/checkout`;
+    // The claim a process killed before its transaction committed leaves behind: no answer, an owner that is gone.
+    const database = openDatabase<StoreSchema>({ url: storeDatabaseUrl });
+    try {
+      await database.db
+        .insertInto('idempotency_keys')
+        .values({
+          scope: 'store',
+          key,
+          request_hash: createHash('sha256').update(`POST ${path}\nnull`).digest('hex'),
+          status_code: null,
+          response_body: null,
+          created_at: Date.now() - 6000,
+          owner: 'dead-process',
+        })
+        .execute();
+    } finally {
+      await database.close();
+    }
+    const first = await call('POST', `${store}${path}`, undefined, { 'Idempotency-Key': key });
+    expect(first.status, first.text).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const again = await call('POST', `${storeUrls()[0]}${path}`, undefined, { 'Idempotency-Key': key });
+    expect([again.status, again.headers.get('idempotent-replayed'), again.body]).toEqual([200, 'true', first.body]);
+  });
 });
