@@ -16,7 +16,7 @@ import { cartWith, cents, shutdown, sleep, stocksOf, waitFor } from './helpers/s
 const SECRET = 'crash-test-webhook-secret-0123456789';
 const PRODUCTS = [1, 2, 3, 4];
 const CLIENTS = 8;
-const LOAD_MS = 9000;
+const LOAD_MS = 7000;
 const ORDER_TTL_SECONDS = 3;
 
 interface Placed {
