@@ -10,7 +10,7 @@ import type { StoreSchema } from './db/schema.js';
 import { readSeedFile, seedIfEmpty } from './db/seed.js';
 import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
-import { sweepIdempotencyKeys } from './http/idempotency.js';
+import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
 import { OrderService } from './orders/service.js';
 
@@ -55,7 +55,8 @@ export function announceStore(config: StoreConfig, log: Logger): void {
 /** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
 export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
-  const database = openStoreDatabase(config);
+  // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
+  const database = recordIdempotentAnswers(openStoreDatabase(config));
   const carts = new CartService(database, config.cartTtlSeconds * 1000);
   const orders = new OrderService(database, log, () => carts.idleSince(), config.orderTtlSeconds * 1000);
   const services = {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../src/payments/signature.js';
-import { Receiver } from './gateway-receiver.js';
+import { Receiver, eventually } from './gateway-receiver.js';
 import { call, startGateway, type ServerProcess } from './helpers/processes.js';
 
 /**
@@ -53,7 +53,7 @@ describe('account', () => {
     expect(first.body.transaction).toMatchObject({ recipient: 'Alice', amount: 179.98, balance_after: 49820.02, type: 'payment' });
     expect(first.text).toContain('"balance":49820.02,');
 
-    const second = await post('/pay', { amount: '100', recipient: 'Bob' }, { 'content-type': 'application/json; charset=utf-8' });
+    const second = await post('/pay', { amount: 100, recipient: 'Bob' }, { 'content-type': 'application/json; charset=utf-8' });
     expect(second.status).toBe(200);
     expect(second.body.message).toBe('Payment of 100 to Bob completed');
     expect(second.body.balance).toBe(49720.02);
@@ -100,8 +100,12 @@ describe('account', () => {
       [{ amount: 'Infinity', recipient: 'x' }, json, 400, 'Amount must be a positive number'],
       [{ amount: true, recipient: 'x' }, json, 400, 'Amount must be a positive number'],
       [{ amount: [5], recipient: 'x' }, json, 400, 'Amount must be a positive number'],
-      [{ amount: 1.001, recipient: 'x' }, json, 400, 'Amount must be a positive number'],
+      [{ amount: 1.001, recipient: 'x' }, json, 400, 'Amount must have at most two decimal places'],
       [{ amount: '0.005', recipient: 'x' }, json, 400, 'Amount must be a positive number'],
+      // Money comes only from JSON numbers, as the old gateway's isinstance check had it.
+      [{ amount: '100', recipient: 'x' }, json, 400, 'Amount must be a positive number'],
+      [{ amount: '1e2', recipient: 'x' }, json, 400, 'Amount must be a positive number'],
+      [{ amount: ' 5 ', recipient: 'x' }, json, 400, 'Amount must be a positive number'],
       // Added checks (the old server printed any JSON value): a recipient is a string or a number.
       [{ amount: 1, recipient: true }, json, 400, "'recipient' must be a string of at most 200 characters"],
       [{ amount: 1, recipient: 'x'.repeat(201) }, json, 400, "'recipient' must be a string of at most 200 characters"],
@@ -183,9 +187,9 @@ describe('order payments', () => {
 
   it('POST /pay/order is the same endpoint; the amount is printed as sent', async () => {
     const orderId = newOrderId();
-    const res = await post('/pay/order', { order_id: orderId, amount: '25.50' });
+    const res = await post('/pay/order', { order_id: orderId, amount: 25.5 });
     expect(res.status).toBe(200);
-    expect(res.body.message).toBe(`Payment of 25.50 for order ${orderId} completed`);
+    expect(res.body.message).toBe(`Payment of 25.5 for order ${orderId} completed`);
     expect(res.body.transaction.amount).toBe(25.5);
     expect(receiver.calls[0]!.body).toEqual({ order_id: orderId, status: 'success', amount: 25.5, payment_id: res.body.payment_id });
     expect(await balance()).toBe(49974.5);
@@ -337,15 +341,15 @@ describe('order payments', () => {
     expect(record).toMatchObject({ status: 'refunded', reason: 'store_rejected', callback: { state: 'refused' } });
     expect(record.refunded_at).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(record.callback.attempts).toEqual([
-      { attempt: 1, at: expect.any(String), http_status: 400, error: 'Order already processed (status: expired)', signed: true },
+      { attempt: 1, event: 'success', at: expect.any(String), http_status: 400, error: 'Order already processed (status: expired)', signed: true },
     ]);
 
-    // Repeating the payment replays that answer; nothing is debited again.
+    // A refunded attempt is not replayed: paying again is a new payment, which this time the store takes.
     const again = await post('/pay/order', { order_id: orderId, amount: 179.98 });
-    expect(again.status).toBe(402);
-    expect(again.text).toBe(res.text);
-    expect(await balance()).toBe(50000);
-    expect(receiver.calls).toHaveLength(1);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.payment_id).not.toBe(res.body.payment_id);
+    expect(await balance()).toBe(49820.02);
+    expect(receiver.calls).toHaveLength(2);
   });
 
   it('a store refusing a failed payment changes nothing (no refund to make)', async () => {
@@ -376,10 +380,15 @@ describe('payment records and refunds', () => {
       reason: null,
       created_at: paid.body.transaction.created_at,
       refunded_at: null,
-      callback: { state: 'delivered', attempts: [{ attempt: 1, at: expect.any(String), http_status: 200, error: null, signed: true }], next_attempt_at: null },
+      callback: {
+        event: 'success',
+        state: 'delivered',
+        attempts: [{ attempt: 1, event: 'success', at: expect.any(String), http_status: 200, error: null, signed: true }],
+        next_attempt_at: null,
+      },
       card_last4: '4242',
     });
-    expect(Object.keys(payment.callback.attempts[0])).toEqual(['attempt', 'at', 'http_status', 'error', 'signed']);
+    expect(Object.keys(payment.callback.attempts[0])).toEqual(['attempt', 'event', 'at', 'http_status', 'error', 'signed']);
 
     for (const id of ['pay_000000000000000000000000', 'nope']) {
       const missing = await get(`/payments/${id}`);
@@ -416,7 +425,12 @@ describe('payment records and refunds', () => {
     expect(refund.body).toMatchObject({ status: 'success', message: `Payment ${paid.body.payment_id} refunded`, balance: 50000 });
     expect(refund.body.payment).toMatchObject({ payment_id: paid.body.payment_id, status: 'refunded', reason: 'refund_requested' });
     expect(refund.body.payment.refunded_at).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(refund.body.payment).toEqual((await get(`/payments/${paid.body.payment_id}`)).body.payment);
+    const { callback: _callback, ...stored } = (await get(`/payments/${paid.body.payment_id}`)).body.payment;
+    expect(refund.body.payment).toMatchObject(stored);
+    // The store is told, with the same signed callback as a payment, now saying "refunded".
+    const told = (await eventually(async () => receiver.calls.find((c) => c.body?.status === 'refunded')))!;
+    expect(told.body).toEqual({ order_id: orderId, status: 'refunded', amount: 179.98, payment_id: paid.body.payment_id, reason: 'refund_requested' });
+    expect(verifySignature(SECRET, told.headers['x-payment-signature'] as string, told.raw)).toEqual({ valid: true });
     expect(await balance()).toBe(50000);
     const transactions = (await get('/transactions')).body.transactions;
     expect(transactions.map((t: any) => [t.type, t.amount, t.balance_after])).toEqual([

@@ -122,18 +122,38 @@ describe('callback delivery', () => {
     expect(payment.callback.attempts[1]).toMatchObject({ attempt: 2, http_status: 200 });
   });
 
-  it('gives up after CALLBACK_MAX_ATTEMPTS (5 here) and logs an error', async () => {
+  it('a success that never gets through (CALLBACK_MAX_ATTEMPTS, 5 here) is refunded, and the refund is delivered in turn', async () => {
     receiver.fallback = 503;
     const res = await payOrder(gateway, { order_id: 'never', amount: 10 });
+    // The success is given up, the money goes back, and the job now carries the refund (5 attempts more).
     const payment = await eventually(callbackSettled(gateway, res.body.payment_id));
-    expect(payment.callback.state).toBe('failed');
-    expect(payment.callback.attempts.map((a: any) => a.http_status)).toEqual([503, 503, 503, 503, 503]);
-    expect(payment.status).toBe('succeeded');
-    await new Promise((r) => setTimeout(r, 300));
-    expect(callsFor(receiver, 'never')).toHaveLength(5);
+    expect(payment).toMatchObject({ status: 'refunded', reason: 'callback_undelivered', callback: { event: 'refunded', state: 'failed' } });
+    expect(payment.callback.attempts.map((a: any) => [a.event, a.attempt, a.http_status])).toEqual([
+      ...[1, 2, 3, 4, 5].map((n) => ['success', n, 503]),
+      ...[1, 2, 3, 4, 5].map((n) => ['refunded', n, 503]),
+    ]);
+    expect((await call('GET', `${gateway.url}/balance`)).body.balance).toBe(50000);
+    expect(callsFor(receiver, 'never').map((c) => c.body.status)).toEqual([...Array(5).fill('success'), ...Array(5).fill('refunded')]);
     const lines = gateway.output().split('\n').filter((l) => l.includes('giving up') && l.includes(res.body.payment_id));
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 50, payment_id: res.body.payment_id, attempt: 5 });
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([
+      { level: 50, payment_id: res.body.payment_id, event: 'success', attempt: 5 },
+      { level: 50, payment_id: res.body.payment_id, event: 'refunded', attempt: 5 },
+    ]);
+  });
+
+  it('a success the store took, but whose answer was lost, is refunded after the last attempt and the store is told', async () => {
+    receiver.plan = [503, 503, 503, 503, 503];
+    const res = await payOrder(gateway, { order_id: 'lost-answers', amount: 10 });
+    const payment = await eventually(callbackSettled(gateway, res.body.payment_id));
+    expect(payment).toMatchObject({ status: 'refunded', reason: 'callback_undelivered', callback: { event: 'refunded', state: 'delivered' } });
+    expect(payment.callback.attempts.at(-1)).toMatchObject({ event: 'refunded', attempt: 1, http_status: 200 });
+    expect(callsFor(receiver, 'lost-answers').at(-1)!.body).toEqual({
+      order_id: 'lost-answers',
+      status: 'refunded',
+      amount: 10,
+      payment_id: res.body.payment_id,
+      reason: 'callback_undelivered',
+    });
   });
 
   it('a 4xx on a retried success callback refunds the payment in the background', async () => {

@@ -59,7 +59,7 @@ describe('signed payment callbacks', () => {
     expect(ok.body).toEqual({ order_id: order.order_id, status: 'paid', message: 'Payment confirmed. Stock updated.' });
   });
 
-  it('accepts a valid signature once; the replayed request changes nothing', async () => {
+  it('accepts a valid signature; the replayed request is acknowledged and changes nothing', async () => {
     const initial = await stockOf(store.url, PRODUCT);
     const order = await pendingOrder(store.url, [[PRODUCT, 1]]);
     const body = JSON.stringify({ order_id: order.order_id, status: 'success', amount: order.total, payment_id: 'pay_signed_1' });
@@ -72,9 +72,15 @@ describe('signed payment callbacks', () => {
     expect(paid).toMatchObject({ status: 'paid', payment_id: 'pay_signed_1' });
     expect(await stockOf(store.url, PRODUCT)).toBe(initial - 1);
 
+    // The same news again (a retry whose answer was lost, or a replay): acknowledged, nothing changes.
     const replay = await confirm(body, signature);
-    expect(replay.status).toBe(400);
-    expect(replay.body).toEqual({ detail: 'Order already processed (status: paid)' });
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual(first.body);
+    expect(await orderOf(store.url, order.order_id)).toEqual(paid);
+    // Another payment for the paid order is still refused.
+    const other = JSON.stringify({ order_id: order.order_id, status: 'success', amount: order.total, payment_id: 'pay_signed_2' });
+    const refused = await confirm(other, signPayload(SECRET, other));
+    expect([refused.status, refused.body]).toEqual([400, { detail: 'Order already processed (status: paid)' }]);
     expect(await orderOf(store.url, order.order_id)).toEqual(paid);
     expect(await stockOf(store.url, PRODUCT)).toBe(initial - 1);
   });

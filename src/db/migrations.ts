@@ -136,4 +136,18 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.createIndex('products_category_rating_id').on('products').columns(['category_id', 'rating', 'id']).execute();
     },
   }),
+  '0004_refunds_and_idempotency_owner': () => ({
+    async up(db: AnyDb) {
+      // Payments the gateway refunded before the order was paid with them (issue 7): a success for
+      // one of them that arrives late (a delayed retry) must not make the order paid.
+      await db.schema
+        .createTable('refunded_payments')
+        .addColumn('payment_id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Which request holds an idempotency claim: its work may only record its answer while it still does.
+      await db.schema.alterTable('idempotency_keys').addColumn('owner', 'text').execute();
+    },
+  }),
 };

@@ -33,7 +33,7 @@ export interface CartItemRow {
   line_no: number;
 }
 
-export type OrderStatus = 'pending_payment' | 'paid' | 'payment_failed' | 'expired' | 'cancelled';
+export type OrderStatus = 'pending_payment' | 'paid' | 'payment_failed' | 'expired' | 'cancelled' | 'refunded';
 
 export interface OrderRow {
   id: string;
@@ -64,6 +64,15 @@ export interface IdempotencyRow {
   status_code: number | null;
   response_body: string | null;
   created_at: number;
+  /** Random token of the request holding the claim; a takeover replaces it (null before migration 0004). */
+  owner: string | null;
+}
+
+/** A gateway payment the store was told is refunded while the order was not paid with it: a late success for it is refused. */
+export interface RefundedPaymentRow {
+  payment_id: string;
+  order_id: string;
+  created_at: number;
 }
 
 export interface StoreSchema {
@@ -74,4 +83,5 @@ export interface StoreSchema {
   orders: OrderRow;
   order_items: OrderItemRow;
   idempotency_keys: IdempotencyRow;
+  refunded_payments: RefundedPaymentRow;
 }

@@ -90,4 +90,15 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
       await db.schema.createIndex('callback_attempts_payment').on('callback_attempts').columns(['payment_id', 'attempt']).execute();
     },
   }),
+  '0002_refunds_reopen_orders': () => ({
+    async up(db: AnyDb) {
+      // Only a payment that is kept (succeeded) blocks another one for its order: after a refund the
+      // order may be paid again. Still at most one succeeded payment per order, even under races.
+      await sql`drop index payments_one_settled_per_order`.execute(db);
+      await sql`create unique index payments_one_succeeded_per_order on payments (order_id) where status = 'succeeded'`.execute(db);
+      // A payment's job now carries its latest news (success, failed, then maybe refunded): each
+      // attempt records which message it carried. Null for attempts made before this migration.
+      await db.schema.alterTable('callback_attempts').addColumn('event', 'text').execute();
+    },
+  }),
 };

@@ -66,7 +66,12 @@ export interface CallbackAttemptTable {
   error: string | null;
   /** 1 if the request carried X-Payment-Signature. */
   signed: number;
+  /** The message it carried: success, failed or refunded (null before migration 0002). */
+  event: CallbackEvent | null;
 }
+
+/** What a callback tells the store: the `status` of its body. */
+export type CallbackEvent = 'success' | 'failed' | 'refunded';
 
 export interface GatewaySchema {
   accounts: AccountTable;
@@ -124,16 +129,9 @@ export class GatewayRepository {
     return db.selectFrom('payments').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
   }
 
-  /** The order's payment that took money (succeeded, or refunded since), if any. */
-  settledPayment(db: Db, orderId: string): Promise<Payment | undefined> {
-    return db
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .where('status', 'in', ['succeeded', 'refunded'])
-      .orderBy('seq')
-      .limit(1)
-      .executeTakeFirst();
+  /** The order's kept payment (succeeded and not refunded), if any: at most one exists (a unique index). */
+  keptPayment(db: Db, orderId: string): Promise<Payment | undefined> {
+    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'succeeded').executeTakeFirst();
   }
 
   /** Newest first. */
@@ -199,20 +197,35 @@ export class GatewayRepository {
       .where('state', '=', 'pending')
       .where('attempts', '=', job.attempts)
       .where('next_attempt_at', '=', job.next_attempt_at)
+      .where('payload', '=', job.payload)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
-  /** Records the outcome of attempt `attempts` on a job still pending at attempts - 1. */
+  /**
+   * Gives a job new news to deliver (a refund after a success): a fresh message with its own
+   * attempt budget, due at `dueAt`. An attempt still in flight with the old message becomes stale.
+   */
+  async replaceMessage(db: Db, paymentId: string, payload: string, dueAt: number, now: number): Promise<void> {
+    await db
+      .updateTable('callback_jobs')
+      .set({ payload, state: 'pending', attempts: 0, next_attempt_at: dueAt, updated_at: now })
+      .where('payment_id', '=', paymentId)
+      .execute();
+  }
+
+  /** Records the outcome of attempt `attempts` of `payload` on a job still pending at attempts - 1 with that payload. */
   async advanceJob(
     db: Db,
     paymentId: string,
+    payload: string,
     changes: { state: CallbackState; attempts: number; next_attempt_at: number; updated_at: number },
   ): Promise<boolean> {
     const result = await db
       .updateTable('callback_jobs')
       .set(changes)
       .where('payment_id', '=', paymentId)
+      .where('payload', '=', payload)
       .where('state', '=', 'pending')
       .where('attempts', '=', changes.attempts - 1)
       .executeTakeFirst();
@@ -225,7 +238,7 @@ export class GatewayRepository {
 
   attempts(db: Db, paymentIds: string[]): Promise<CallbackAttempt[]> {
     if (paymentIds.length === 0) return Promise.resolve([]);
-    return db.selectFrom('callback_attempts').selectAll().where('payment_id', 'in', paymentIds).orderBy('payment_id').orderBy('attempt').execute();
+    return db.selectFrom('callback_attempts').selectAll().where('payment_id', 'in', paymentIds).orderBy('payment_id').orderBy('id').execute();
   }
 
   /** Balance back to the start; payments, movements and pending deliveries forgotten. */

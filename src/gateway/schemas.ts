@@ -47,7 +47,8 @@ export const Transaction = Type.Object(
 );
 
 const CallbackAttempt = Type.Object({
-  attempt: Type.Integer({ minimum: 1, description: '1 is the attempt made before the payment was answered' }),
+  attempt: Type.Integer({ minimum: 1, description: 'Counted per message; attempt 1 of the success or failed message is made before the payment is answered' }),
+  event: Nullable(Type.String({ enum: ['success', 'failed', 'refunded'], description: 'The message this attempt carried' })),
   at: Iso('When it was made'),
   http_status: Nullable(Type.Integer({ description: "The store's status code; null when it could not be reached" })),
   error: Nullable(Type.String({ description: 'Why it did not succeed (network error, 5xx, or the store\'s message for a 4xx)' })),
@@ -62,15 +63,17 @@ export const PaymentRecord = Type.Object(
     status: Type.String({ enum: ['succeeded', 'failed', 'refunded'] }),
     reason: Nullable(
       Type.String({
-        description: 'failed: insufficient_funds | card_declined | processing_error; refunded: store_rejected | refund_requested',
+        description: 'failed: insufficient_funds | card_declined | processing_error; refunded: store_rejected | refund_requested | callback_undelivered',
       }),
     ),
     created_at: Iso('When the payment was made'),
     refunded_at: Nullable(Iso('When it was refunded')),
     callback: Type.Object({
+      event: Nullable(Type.String({ enum: ['success', 'failed', 'refunded'], description: 'The newest news about the payment, which the job delivers: a refund replaces a success' })),
       state: Type.String({
         enum: ['pending', 'delivered', 'failed', 'refused'],
-        description: 'delivered: the store answered 2xx; refused: 4xx (a success is then refunded); failed: no answer after the last retry',
+        description:
+          'delivered: the store answered 2xx; refused: 4xx (a success is then refunded); failed: no answer after the last retry (a success is then refunded and the refund delivered)',
       }),
       attempts: Type.Array(CallbackAttempt),
       next_attempt_at: Nullable(Iso('When a pending callback is tried next')),
@@ -82,8 +85,10 @@ export const PaymentRecord = Type.Object(
 
 const ref = (id: string, description?: string) => Type.Ref(id, description ? { description } : {});
 
-const Amount = Type.Union([Type.Number({ minimum: 0.01 }), Type.String({ pattern: '^\\s*\\d+(\\.\\d{1,2})?\\s*$' })], {
-  description: 'Positive, at most two decimals; a numeric string is accepted',
+const Amount = Type.Number({
+  minimum: 0.01,
+  description:
+    'A JSON number (text such as "100" is refused), positive, at most two decimals; a value within a millionth of a cent of a whole cent is that cent (269.96999999999997 is 269.97)',
   example: 179.98,
 });
 
@@ -179,7 +184,15 @@ export const routeSchemas = {
           transaction: { recipient: 'Alice', amount: 100, balance_after: 49900, type: 'payment', created_at: '2026-01-01T12:00:00.000Z' },
         },
       ),
-      400: failed(400, ['Request body must be JSON', "Both 'amount' and 'recipient' fields are required", 'Amount must be a positive number', TEXT('recipient')]),
+      400: failed(400, [
+        'Request body must be JSON',
+        "Both 'amount' and 'recipient' fields are required",
+        'Amount must be a positive number',
+        'Amount must have at most two decimal places',
+        'Amount must be at least 0.01',
+        'Amount is too large',
+        TEXT('recipient'),
+      ]),
       402: documented(Type.Ref('PaymentFailed'), 'Insufficient funds: `{status, message, balance, requested}`', [
         { status: 'failed', message: 'Insufficient funds', balance: 50000, requested: 60000 },
       ]),
@@ -191,7 +204,8 @@ export const routeSchemas = {
     tags: ['orders'],
     summary: 'Pay an order; the store is told the outcome before this answers',
     description:
-      'Pays each order at most once: repeating the request (on either path) debits nothing and returns the first answer again. ' +
+      'An order has at most one kept payment: repeating the request (on either path) while it is kept debits nothing and returns the first answer again; ' +
+      'after a failed or refunded attempt the order can be paid anew. ' +
       'The store is called back (`POST {STORE_URL}/payments/confirm`, signed with X-Payment-Signature when PAYMENTS_WEBHOOK_SECRET is set) ' +
       'before the answer; if it cannot be reached the callback is retried in the background. If the store refuses a successful ' +
       'payment (4xx), the payment is refunded and the answer is 402 with reason `store_rejected`.',
@@ -218,6 +232,9 @@ export const routeSchemas = {
         'Request body must be JSON',
         "Both 'order_id' and 'amount' fields are required",
         'Amount must be a positive number',
+        'Amount must have at most two decimal places',
+        'Amount must be at least 0.01',
+        'Amount is too large',
         'card_number must be a string of digits',
         TEXT('order_id'),
       ]),
@@ -259,7 +276,7 @@ export const routeSchemas = {
   refund: {
     operationId: 'refundOrderPayment',
     tags: ['orders'],
-    summary: 'Refund a successful order payment',
+    summary: 'Refund a successful order payment; the store is told (signed callback with status "refunded")',
     params: Type.Object({ payment_id: Type.String() }),
     response: {
       200: success(

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DoneFuncWithErrOrRes, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
+import { fail } from '../shared/result.js';
 
 /**
  * `Idempotency-Key` on the store's POSTs, as Stripe does it: the first request with a key does
@@ -10,21 +13,31 @@ import type { StoreSchema } from '../db/schema.js';
  * within 24 h gets that answer again without doing the work; the same key with another request
  * is refused (422). A concurrent repeat waits for the first to finish and then replays it.
  * 5xx answers are not stored, so a retry after a server error does the work again.
+ *
+ * Crashes. A claim is a row owned by a random token. The work's own transaction records the
+ * answer in that row (`recordIdempotentAnswers`), on the condition that the row is still
+ * unanswered and still owned by this request, so the work and its answer commit together or not
+ * at all. Hence a claim without an answer means no work was committed, and a request finding
+ * one older than ABANDONED_MS (its process died, or it is very slow) may take it over at once:
+ * if the old owner is in fact alive, its transaction finds the row no longer its own and rolls
+ * back. The exact bytes sent are stored again when the response goes out.
  */
 declare module 'fastify' {
   interface FastifyContextConfig {
     idempotent?: boolean;
   }
   interface FastifyRequest {
-    idempotencyKey?: string;
+    /** The Idempotency-Key claim this request holds while it runs. */
+    idempotencyClaim?: IdempotencyClaim;
   }
 }
 
 export const KEY_TTL_MS = 24 * 3600 * 1000;
-/** A claim not completed within this time belongs to a process that died mid-request; it may be taken over. */
-const ABANDONED_MS = 60 * 1000;
+/** An unanswered claim older than this may be taken over (safe at any age: see above); it bounds a retry's wait. */
+const ABANDONED_MS = 5 * 1000;
 const WAIT_STEP_MS = 20;
 const SCOPE = 'store';
+export const TAKEN_OVER = 'A request with this Idempotency-Key was taken over by a later one; repeat it to get that answer';
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
@@ -36,17 +49,55 @@ export const IdempotencyHeaders = Type.Object({
   ),
 });
 
+/** The claim a request holds while its handler runs. */
+export interface IdempotencyClaim {
+  key: string;
+  owner: string;
+  /** Set once a transaction of this request has recorded its answer. */
+  recorded: boolean;
+}
+
+const claims = new AsyncLocalStorage<IdempotencyClaim>();
+
 const fingerprint = (req: FastifyRequest): string =>
   createHash('sha256').update(`${req.method} ${req.url.split('?')[0]}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
 
 const replay = (reply: FastifyReply, status: number, body: string) =>
   reply.code(status).header('content-type', 'application/json; charset=utf-8').header('idempotent-replayed', 'true').send(body);
 
-export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema>): void {
-  const keys = () => db.selectFrom('idempotency_keys');
+const keyRow = (db: Kysely<StoreSchema>, key: string) => db.selectFrom('idempotency_keys').where('scope', '=', SCOPE).where('key', '=', key);
 
-  async function claim(key: string, hash: string, now: number): Promise<boolean> {
-    // Expired or abandoned claims are cleared first, in the same conditional way on every instance.
+/**
+ * The store's database, whose transactions also record the answer of the idempotent request they
+ * run for (the first one that commits a success, as `200` with the value as JSON): see above.
+ * Outside such a request it behaves as the database itself.
+ */
+export function recordIdempotentAnswers(database: Database<StoreSchema>): Database<StoreSchema> {
+  return {
+    ...database,
+    transact: (fn) =>
+      database.transact(async (trx) => {
+        const result = await fn(trx);
+        const claim = claims.getStore();
+        if (!result.ok || !claim || claim.recorded) return result;
+        const updated = await trx
+          .updateTable('idempotency_keys')
+          .set({ status_code: 200, response_body: JSON.stringify(result.value) })
+          .where('scope', '=', SCOPE)
+          .where('key', '=', claim.key)
+          .where('owner', '=', claim.owner)
+          .where('status_code', 'is', null)
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return fail('conflict', TAKEN_OVER);
+        claim.recorded = true;
+        return result;
+      }),
+  };
+}
+
+export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema>): void {
+  /** Inserts our claim, or takes over an expired or abandoned one; true if the key is now ours. */
+  async function claim(key: string, hash: string, owner: string, now: number): Promise<boolean> {
     await db
       .deleteFrom('idempotency_keys')
       .where('scope', '=', SCOPE)
@@ -57,44 +108,64 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
       .execute();
     const inserted = await db
       .insertInto('idempotency_keys')
-      .values({ scope: SCOPE, key, request_hash: hash, status_code: null, response_body: null, created_at: now })
+      .values({ scope: SCOPE, key, request_hash: hash, status_code: null, response_body: null, created_at: now, owner })
       .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const key = req.headers['idempotency-key'];
-    if (typeof key !== 'string') return;
+  /** Claims the key (undefined: the reply was sent, a replay or a refusal). */
+  async function claimOrAnswer(req: FastifyRequest, reply: FastifyReply, key: string): Promise<IdempotencyClaim | undefined> {
     const hash = fingerprint(req);
-    const deadline = Date.now() + ABANDONED_MS;
+    const owner = randomBytes(12).toString('hex');
+    const deadline = Date.now() + 2 * ABANDONED_MS;
     while (Date.now() < deadline) {
-      if (await claim(key, hash, Date.now())) {
-        req.idempotencyKey = key;
-        return;
-      }
-      const row = await keys().select(['request_hash', 'status_code', 'response_body']).where('scope', '=', SCOPE).where('key', '=', key).executeTakeFirst();
+      if (await claim(key, hash, owner, Date.now())) return { key, owner, recorded: false };
+      const row = await keyRow(db, key).select(['request_hash', 'status_code', 'response_body']).executeTakeFirst();
       if (!row) continue; // released between our insert and our read: try to claim again
       if (row.request_hash !== hash) {
-        return reply.code(422).send({ detail: 'Idempotency-Key was already used with a different request' });
+        reply.code(422).send({ detail: 'Idempotency-Key was already used with a different request' });
+        return undefined;
       }
-      if (row.status_code !== null && row.response_body !== null) return replay(reply, row.status_code, row.response_body);
+      if (row.status_code !== null && row.response_body !== null) {
+        replay(reply, row.status_code, row.response_body);
+        return undefined;
+      }
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
-    return reply.code(409).send({ detail: 'A request with this Idempotency-Key is still in progress' });
+    reply.code(409).send({ detail: 'A request with this Idempotency-Key is still in progress' });
+    return undefined;
+  }
+
+  // Callback style: `done` is called inside the claim's async context, so the handler and every
+  // transaction it starts see the claim (recordIdempotentAnswers).
+  const preHandler = (req: FastifyRequest, reply: FastifyReply, done: DoneFuncWithErrOrRes) => {
+    const key = req.headers['idempotency-key'];
+    if (typeof key !== 'string') return done();
+    claimOrAnswer(req, reply, key).then(
+      (held) => {
+        if (!held) return; // answered
+        req.idempotencyClaim = held;
+        claims.run(held, done);
+      },
+      (error: Error) => done(error),
+    );
   };
 
   const onSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const key = req.idempotencyKey;
-    if (key === undefined) return payload;
+    const held = req.idempotencyClaim;
+    if (!held) return payload;
+    // Only while the claim is still ours: a request that was taken over leaves the row to its successor.
     if (reply.statusCode >= 500) {
-      await db.deleteFrom('idempotency_keys').where('scope', '=', SCOPE).where('key', '=', key).execute();
+      // Nothing was committed unless the work recorded its answer; then that answer stays.
+      await db.deleteFrom('idempotency_keys').where('scope', '=', SCOPE).where('key', '=', held.key).where('owner', '=', held.owner).where('status_code', 'is', null).execute();
     } else {
       await db
         .updateTable('idempotency_keys')
         .set({ status_code: reply.statusCode, response_body: String(payload) })
         .where('scope', '=', SCOPE)
-        .where('key', '=', key)
+        .where('key', '=', held.key)
+        .where('owner', '=', held.owner)
         .execute();
     }
     return payload;

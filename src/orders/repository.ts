@@ -35,6 +35,40 @@ export const orderRepository = {
     return Number(result.numUpdatedRows) === 1;
   },
 
+  /**
+   * Takes the order row's write lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+   * writers) by rewriting a column with itself, so that the rest of the transaction sees, and is
+   * seen by, any concurrent payment change of this order in a fixed order.
+   */
+  async lock(db: Kysely<StoreSchema>, id: string): Promise<void> {
+    await db.updateTable('orders').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', id).execute();
+  },
+
+  /** paid -> refunded, only if the order was paid with this payment. */
+  async refundPaid(db: Kysely<StoreSchema>, id: string, paymentId: string, reason: string | null, now: number): Promise<boolean> {
+    const result = await db
+      .updateTable('orders')
+      .set({ status: 'refunded', reason, updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'paid')
+      .where('payment_id', '=', paymentId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  },
+
+  /** Remembers a payment refunded before the order was paid with it; repeating it changes nothing. */
+  async noteRefundedPayment(db: Kysely<StoreSchema>, paymentId: string, orderId: string, now: number): Promise<void> {
+    await db
+      .insertInto('refunded_payments')
+      .values({ payment_id: paymentId, order_id: orderId, created_at: now })
+      .onConflict((oc) => oc.column('payment_id').doNothing())
+      .execute();
+  },
+
+  async isRefundedPayment(db: Kysely<StoreSchema>, paymentId: string): Promise<boolean> {
+    return (await db.selectFrom('refunded_payments').select('payment_id').where('payment_id', '=', paymentId).executeTakeFirst()) !== undefined;
+  },
+
   async pendingPastDeadline(db: Kysely<StoreSchema>, now: number, limit: number): Promise<string[]> {
     const rows = await db
       .selectFrom('orders')

@@ -5,8 +5,11 @@ import { IdempotencyHeaders } from '../http/idempotency.js';
 import { StringEnum, responses, textIdIssue } from '../http/schemas.js';
 import { CHECKOUT_MESSAGE, type OrderService } from './service.js';
 
-const OrderStatusSchema = StringEnum(['pending_payment', 'paid', 'payment_failed', 'expired', 'cancelled'], {
-  description: 'pending_payment → paid | payment_failed | expired | cancelled (all final)',
+/** Every order state; `refunded` only follows `paid`. */
+export const ORDER_STATUSES = ['pending_payment', 'paid', 'payment_failed', 'expired', 'cancelled', 'refunded'] as const;
+
+const OrderStatusSchema = StringEnum([...ORDER_STATUSES], {
+  description: 'pending_payment → paid | payment_failed | expired | cancelled; paid → refunded (when the gateway refunds its payment). All but pending_payment and paid are final.',
 });
 
 const OrderSchema = Type.Object(
@@ -20,7 +23,7 @@ const OrderSchema = Type.Object(
     status: OrderStatusSchema,
     payment_id: Type.Optional(Type.String({ description: 'Gateway payment id, once a payment is known' })),
     paid_at: Type.Optional(Type.String({ format: 'date-time' })),
-    reason: Type.Optional(Type.String({ description: 'Why the payment failed, once known' })),
+    reason: Type.Optional(Type.String({ description: 'Why the payment failed, or why it was refunded, once known' })),
     expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'While pending: when the reservation lapses' })),
   },
   { $id: 'Order' },

@@ -6,9 +6,13 @@ import { cartRepository as carts } from '../cart/repository.js';
 import type { Database } from '../db/database.js';
 import type { OrderItemRow, OrderRow, OrderStatus, StoreSchema } from '../db/schema.js';
 import { newOrderId } from '../shared/ids.js';
-import { toAmount, toCents } from '../shared/money.js';
+import { toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
+import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
 import { orderRepository as orders } from './repository.js';
+
+export type { ConfirmResult, PaymentOutcome } from './confirmations.js';
 
 export const CHECKOUT_MESSAGE = 'Send order_id and total to the payments backend to complete purchase.';
 
@@ -30,20 +34,6 @@ export interface OrderView {
   expires_at?: string;
 }
 
-export interface PaymentOutcome {
-  order_id: string;
-  status: string;
-  amount?: number | undefined;
-  payment_id?: string | undefined;
-  reason?: string | undefined;
-}
-
-export interface ConfirmResult {
-  order_id: string;
-  status: 'paid' | 'payment_failed';
-  message: string;
-}
-
 interface CheckoutLine {
   product_id: number;
   name: string;
@@ -51,33 +41,26 @@ interface CheckoutLine {
   quantity: number;
 }
 
-/** A pending order whose deadline has passed is expired, whether or not a sweep has recorded it yet. */
-const effectiveStatus = (order: OrderRow, now: number): OrderStatus =>
-  order.status === 'pending_payment' && order.expires_at <= now ? 'expired' : order.status;
-
-/**
- * Product rows are always locked in id order, so that two transactions touching the same
- * products (carts holding [1, 2] and [2, 1]) queue behind each other instead of deadlocking.
- */
-const byProductId = <T extends { product_id: number }>(lines: T[]): T[] => [...lines].sort((a, b) => a.product_id - b.product_id);
-
-const orderNotFound = () => fail('not_found', 'Order not found');
-const alreadyProcessed = (status: OrderStatus) => fail('rejected', `Order already processed (status: ${status})`);
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
 
 /**
  * The order lifecycle: checkout reserves stock and creates a `pending_payment` order in one
- * transaction; a payment makes it `paid` (stock stays sold, cart deleted) or `payment_failed`;
- * a deadline makes it `expired`, a customer makes it `cancelled`. Leaving `pending_payment`
- * returns the reserved stock, except to `paid`.
+ * transaction; a payment makes it `paid` (stock stays sold, cart deleted) or `payment_failed`,
+ * and a refund of that payment makes a paid order `refunded` (confirmations.ts); a deadline
+ * makes it `expired`, a customer makes it `cancelled`. Leaving `pending_payment` returns the
+ * reserved stock, except to `paid`.
  */
 export class OrderService {
+  private readonly confirmations: PaymentConfirmations;
+
   constructor(
     private readonly database: Database<StoreSchema>,
     private readonly log: Logger,
     private readonly cartIdleSince: () => number,
     private readonly orderTtlMs: number,
-  ) {}
+  ) {
+    this.confirmations = new PaymentConfirmations(database, log);
+  }
 
   /** Checkout as named steps inside one transaction; a failing step rolls back all before it. */
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
@@ -170,41 +153,9 @@ export class OrderService {
     return view;
   }
 
-  /** Applies the payment gateway's verdict. Checks run in the contract's order. */
-  async confirmPayment(outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
-    const verdict = outcome.status.toLowerCase();
-    const result = await this.database.transact<ConfirmResult>(async (trx) => {
-      const now = Date.now();
-      const order = await orders.find(trx, outcome.order_id);
-      if (!order) return orderNotFound();
-      if (verdict !== 'success' && verdict !== 'failed') return fail('rejected', "status must be either 'success' or 'failed'");
-      const status = effectiveStatus(order, now);
-      if (status !== 'pending_payment') return alreadyProcessed(status);
-      if (outcome.amount !== undefined && toCents(outcome.amount) !== order.total_cents) {
-        return fail('rejected', `Amount ${outcome.amount} does not match order total ${toAmount(order.total_cents)}`);
-      }
-      if (verdict === 'success') {
-        const changes = { paid_at: now, payment_id: outcome.payment_id ?? null };
-        if (!(await orders.leavePending(trx, order.id, 'paid', now, changes))) return this.lostRace(trx, order.id, now);
-        // A paid cart is done with; a failed one stays so the customer can check out again.
-        await carts.delete(trx, order.cart_id);
-        return ok({ order_id: order.id, status: 'paid', message: 'Payment confirmed. Stock updated.' });
-      }
-      const changes = { payment_id: outcome.payment_id ?? null, reason: outcome.reason ?? null };
-      if (!(await orders.leavePending(trx, order.id, 'payment_failed', now, changes))) return this.lostRace(trx, order.id, now);
-      await this.releaseStock(trx, order.id);
-      return ok({ order_id: order.id, status: 'payment_failed', message: 'Payment failed. Order not fulfilled.' });
-    });
-    if (result.ok) {
-      this.log.info({ order_id: outcome.order_id, payment_id: outcome.payment_id, reason: outcome.reason }, `order ${result.value.status}`);
-    }
-    return result;
-  }
-
-  /** Another transaction changed the order between our read and our update (or its deadline passed). */
-  private async lostRace(trx: Kysely<StoreSchema>, orderId: string, now: number): Promise<Result<never>> {
-    const fresh = await orders.find(trx, orderId);
-    return fresh ? alreadyProcessed(effectiveStatus(fresh, now)) : orderNotFound();
+  /** Applies the payment gateway's news about an order (confirmations.ts). */
+  confirmPayment(outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
+    return this.confirmations.confirm(outcome);
   }
 
   async cancel(orderId: string): Promise<Result<OrderView>> {
@@ -214,8 +165,8 @@ export class OrderService {
       if (!order) return orderNotFound();
       const status = effectiveStatus(order, now);
       if (status !== 'pending_payment') return alreadyProcessed(status);
-      if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return this.lostRace(trx, orderId, now);
-      await this.releaseStock(trx, orderId);
+      if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
+      await releaseStock(trx, orderId);
       const cancelled = await orders.find(trx, orderId);
       return ok(this.view(cancelled!, await orders.items(trx, orderId)));
     });
@@ -227,7 +178,7 @@ export class OrderService {
   async expire(orderId: string): Promise<boolean> {
     const result = await this.database.transact(async (trx) => {
       if (!(await orders.leavePending(trx, orderId, 'expired', Date.now()))) return ok(false);
-      await this.releaseStock(trx, orderId);
+      await releaseStock(trx, orderId);
       return ok(true);
     });
     const expired = result.ok && result.value;
@@ -243,9 +194,5 @@ export class OrderService {
       for (const id of due) if (await this.expire(id)) count++;
       if (due.length < batch) return count;
     }
-  }
-
-  private async releaseStock(trx: Kysely<StoreSchema>, orderId: string): Promise<void> {
-    for (const item of byProductId(await orders.items(trx, orderId))) await inventory.release(trx, item.product_id, item.quantity);
   }
 }
