@@ -157,7 +157,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     port: port(env, 'PAYMENTS_PORT', 5000),
     databaseUrl: databaseUrl(env, 'PAYMENTS_DATABASE_URL', 'sqlite:./data/payments.db'),
     sqlite: sqliteOptions(env),
-    storeUrl: httpUrl(env, 'STORE_URL', `http://localhost:${storePort}`),
+    // 127.0.0.1, where the store listens by default: `localhost` may resolve to ::1 first and cost a failed connect.
+    storeUrl: httpUrl(env, 'STORE_URL', `http://127.0.0.1:${storePort}`),
     webhookSecret: webhookSecret(env),
     callbackTimeoutMs: integer(env, 'CALLBACK_TIMEOUT_MS', 5000, 100),
     callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),
