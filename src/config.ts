@@ -91,6 +91,8 @@ export interface StoreConfig {
   cartTtlSeconds: number;
   orderTtlSeconds: number;
   sweepIntervalMs: number;
+  /** Catalogs of at most this many products are served from memory (0: always from SQL). */
+  catalogMemoryProducts: number;
   corsOrigins: string[] | '*' | false;
   webhookSecret: string | undefined;
   production: boolean;
@@ -127,6 +129,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     cartTtlSeconds: integer(env, 'CART_TTL_SECONDS', 7 * 24 * 3600, 1),
     orderTtlSeconds: integer(env, 'ORDER_TTL_SECONDS', 900, 1),
     sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 5000, 50),
+    catalogMemoryProducts: integer(env, 'CATALOG_MEMORY_PRODUCTS', 10_000, 0, 1_000_000),
     corsOrigins: corsOrigins(env),
     webhookSecret: secret,
     production,

@@ -26,6 +26,8 @@ export class CartService {
   constructor(
     private readonly database: Database<StoreSchema>,
     private readonly ttlMs: number,
+    /** Returns stock held by orders past their deadline, so that an add never counts an expired hold. */
+    private readonly releaseExpiredHolds: () => Promise<unknown>,
   ) {}
 
   /** Carts idle since before this instant are expired. */
@@ -70,13 +72,14 @@ export class CartService {
     return this.changeLine(cartId, productId, quantity, 0, () => quantity);
   }
 
-  private changeLine(
+  private async changeLine(
     cartId: string,
     productId: number,
     quantity: number,
     minimum: number,
     next: (current: number | undefined) => number,
   ): Promise<Result<CartLineChange>> {
+    await this.releaseExpiredHolds();
     return this.database.transact(async (trx) => {
       const now = Date.now();
       if (!(await carts.live(trx, cartId, this.idleSince(now)))) return cartNotFound();
