@@ -60,10 +60,24 @@ function nodeArguments(entry: string): string[] {
   return ['--import', 'tsx', entry];
 }
 
+export interface SpawnOptions {
+  /** Another checkout of the project to run the entry from (the benchmark's `--against`). */
+  root?: string;
+  /** A command the node process runs under, such as `taskset -c 0`. */
+  prefix?: string[];
+}
+
 /** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
-export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, nodeArguments(entry), {
-    cwd: root,
+export async function spawnServer(
+  entry: string,
+  env: Record<string, string>,
+  port: number,
+  readyPath: string,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const [command, ...args] = [...(options.prefix ?? []), process.execPath, ...nodeArguments(entry)];
+  const child = spawn(command!, args, {
+    cwd: options.root ?? root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
