@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort, spawnServer, tempDir, type ServerProcess } from '../test/helpers/spawn.js';
 import { measureGet, measurePurchases, timeOnce, type Measurement } from './load.js';
+import { CATALOG_MIX, LARGE_MIX } from './mix.js';
 import { benchOptions } from './options.js';
 import { markdown, type Row } from './report.js';
 import {
@@ -19,22 +20,6 @@ const pin = pinning(options.pin);
 const trees: Tree[] = [{ label: 'this tree', root: ROOT }];
 const rows: Row[] = [];
 const baselines: Record<string, number> = {};
-
-const CATALOG = [
-  '/categories',
-  '/products?search=keyboard',
-  '/products?min_price=20&max_price=100&min_rating=4&sort_by=price&order=asc',
-  '/products/3',
-];
-const LARGE = [
-  '/products?search=keyboard',
-  '/products?search=steel&sort_by=price',
-  '/products?brand=soundmax&in_stock=true&sort_by=name',
-  '/products?sort_by=price&order=desc&page=1000',
-  '/products?min_price=20&max_price=100&min_rating=4&sort_by=price&order=asc',
-  '/products?category_id=2&sort_by=rating&order=desc&page=5',
-  '/products/987654',
-];
 
 const mean = (ms: Measurement[]): Measurement => ({
   rps: ms.reduce((s, m) => s + m.rps, 0) / ms.length,
@@ -79,7 +64,7 @@ async function catalogAndPurchases(kind: string): Promise<void> {
       const store = await startStore(tree, databaseUrl(kind, dir, `t${i}`), pin, { SEED_FILE: seed.file });
       running.push({ store, gateway: await startGateway(tree, dir, store.url, pin) });
     }
-    for (const path of options.only.includes('catalog') ? CATALOG : []) {
+    for (const path of options.only.includes('catalog') ? CATALOG_MIX : []) {
       await alternate(kind, `GET ${path}`, (i) => measureGet(running[i]!.store.url + path, options.connections, options.duration));
     }
     if (options.only.includes('purchases')) await alternate(
@@ -105,7 +90,7 @@ async function largeCatalog(kind: string): Promise<void> {
     console.log(`${kind}: ${tree.label}: seeded ${options.large} products in ${((Date.now() - seeded) / 1000).toFixed(0)} s`);
     const store = await startStore(tree, url, pin);
     try {
-      for (const path of LARGE) {
+      for (const path of LARGE_MIX) {
         const cold = await timeOnce(store.url + path);
         const m = await measureGet(store.url + path, 1, options.duration);
         const name = `${options.large.toLocaleString('en')} products, 1 connection: GET ${path}`;

@@ -174,4 +174,17 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       }
     },
   }),
+  '0005_descending_sort_indexes': () => ({
+    async up(db: AnyDb) {
+      // "order by <column> desc, id" keeps ties in id order: an ascending index read backwards gives
+      // ids descending, so the database sorted the whole match set. These indexes are in exactly the
+      // listed order, so a deep page (page 1000 by price desc) is read straight from the index.
+      for (const column of ['price_cents', 'rating', 'name']) {
+        await sql`create index ${sql.id(`products_${column}_desc_id`)} on products (${sql.id(column)} desc, id)`.execute(db);
+      }
+      await sql`create index products_category_rating_desc_id on products (category_id, rating desc, id)`.execute(db);
+      // Brand listings sorted by name (the filter and the order from one index).
+      await db.schema.createIndex('products_brand_lc_name_id').on('products').columns(['brand_lc', 'name', 'id']).execute();
+    },
+  }),
 };
