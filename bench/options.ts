@@ -33,7 +33,7 @@ every figure also as a ratio to the baseline (and, with --against, to the other 
                        (default 1, or 2 with --against)
   --out <file>         where the Markdown table goes (default bench/results/run-<time>.md;
                        pass --out bench/results.md to replace the committed table)
-  --only <list>        catalog and/or purchases (default both)
+  --only <list>        catalog and/or purchases (default both; --only= runs neither, for --large alone)
   --no-pin             do not pin servers to CPU 0 and the load generator to CPU 1
   --help               this text
 `;
@@ -68,6 +68,8 @@ export function benchOptions(argv: string[]): BenchOptions {
   }
   try {
     const databases = values.databases.split(',').filter(Boolean);
+    const only = values.only.split(',').filter(Boolean);
+    for (const part of only) if (part !== 'catalog' && part !== 'purchases') throw new Error(`--only takes catalog and/or purchases, got '${part}'`);
     for (const d of databases) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`--databases takes sqlite and/or postgres, got '${d}'`);
     return {
       duration: positive('duration', values.duration),
@@ -79,7 +81,7 @@ export function benchOptions(argv: string[]): BenchOptions {
       rounds: positive('rounds', values.rounds ?? (values.against ? '2' : '1')),
       out: values.out ?? `bench/results/run-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.md`,
       pin: !values['no-pin'],
-      only: values.only.split(',').filter(Boolean),
+      only,
     };
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${HELP}`);

@@ -25,8 +25,9 @@ export function markdown(rows: Row[], trees: string[], options: BenchOptions, pi
       r.database,
       r.name,
       ...(versus ? [r.tree] : []),
-      `${fixed(r.rps)}${r.unit ? ` ${r.unit}` : ''}`,
-      fixed(r.rps / r.baseline, 2),
+      `${fixed(r.rps, r.unit ? 1 : 0)}${r.unit ? ` ${r.unit}` : ''}`,
+      // Purchases are not requests: no ratio to a request rate.
+      r.unit ? '' : fixed(r.rps / r.baseline, 2),
       ...(versus ? [against && r.tree !== versus ? fixed(r.rps / against.rps, 2) : ''] : []),
       fixed(r.p50, 1),
       fixed(r.p99, 1),
