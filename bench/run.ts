@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { freePort, spawnServer, tempDir, type ServerProcess } from '../test/helpers/spawn.js';
 import { measureGet, measurePurchases, timeOnce, type Measurement } from './load.js';
@@ -114,6 +114,8 @@ async function main(): Promise<void> {
     }
   } finally {
     if (trees[1]) removeTree(trees[1]);
+    // SQLite files of a million products are large: leave nothing behind.
+    rmSync(dir, { recursive: true, force: true });
   }
   const out = join(ROOT, options.out);
   mkdirSync(dirname(out), { recursive: true });
