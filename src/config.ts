@@ -91,6 +91,8 @@ export interface StoreConfig {
   cartTtlSeconds: number;
   orderTtlSeconds: number;
   sweepIntervalMs: number;
+  /** Catalogs of at most this many products are served from memory (0: always from SQL). */
+  catalogMemoryProducts: number;
   corsOrigins: string[] | '*' | false;
   webhookSecret: string | undefined;
   production: boolean;
@@ -127,6 +129,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     cartTtlSeconds: integer(env, 'CART_TTL_SECONDS', 7 * 24 * 3600, 1),
     orderTtlSeconds: integer(env, 'ORDER_TTL_SECONDS', 900, 1),
     sweepIntervalMs: integer(env, 'SWEEP_INTERVAL_MS', 5000, 50),
+    catalogMemoryProducts: integer(env, 'CATALOG_MEMORY_PRODUCTS', 10_000, 0, 1_000_000),
     corsOrigins: corsOrigins(env),
     webhookSecret: secret,
     production,
@@ -157,7 +160,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     port: port(env, 'PAYMENTS_PORT', 5000),
     databaseUrl: databaseUrl(env, 'PAYMENTS_DATABASE_URL', 'sqlite:./data/payments.db'),
     sqlite: sqliteOptions(env),
-    storeUrl: httpUrl(env, 'STORE_URL', `http://localhost:${storePort}`),
+    // 127.0.0.1, where the store listens by default: `localhost` may resolve to ::1 first and cost a failed connect.
+    storeUrl: httpUrl(env, 'STORE_URL', `http://127.0.0.1:${storePort}`),
     webhookSecret: webhookSecret(env),
     callbackTimeoutMs: integer(env, 'CALLBACK_TIMEOUT_MS', 5000, 100),
     callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),

@@ -57,10 +57,15 @@ export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
-  const carts = new CartService(database, config.cartTtlSeconds * 1000);
+  // Stock-sensitive paths return expired holds first (issue 8, item 3): a deadline passed is a hold released.
+  const releaseExpiredHolds = (): Promise<number> => orders.expireDue();
+  const carts = new CartService(database, config.cartTtlSeconds * 1000, releaseExpiredHolds);
   const orders = new OrderService(database, log, () => carts.idleSince(), config.orderTtlSeconds * 1000);
   const services = {
-    catalog: new CatalogService(new CatalogRepository(database.db, database.dialect)),
+    catalog: new CatalogService(new CatalogRepository(database.db, database.dialect), {
+      releaseExpiredHolds,
+      memoryLimit: config.catalogMemoryProducts,
+    }),
     carts,
     orders,
     db: database.db,

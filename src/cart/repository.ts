@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CartRow, StoreSchema } from '../db/schema.js';
 
 export interface CartLine {
@@ -20,8 +20,13 @@ export const cartRepository = {
     return db.selectFrom('carts').selectAll().where('id', '=', id).where('updated_at', '>=', idleSince).executeTakeFirst();
   },
 
-  touch(db: Kysely<StoreSchema>, id: string, now: number): Promise<unknown> {
-    return db.updateTable('carts').set({ updated_at: now }).where('id', '=', id).execute();
+  /**
+   * Marks a live cart used now, in one statement: false (and nothing changed) when the cart does
+   * not exist or has been idle longer than the TTL.
+   */
+  async touchLive(db: Kysely<StoreSchema>, id: string, now: number, idleSince: number): Promise<boolean> {
+    const result = await db.updateTable('carts').set({ updated_at: now }).where('id', '=', id).where('updated_at', '>=', idleSince).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   },
 
   lines(db: Kysely<StoreSchema>, cartId: string): Promise<CartLine[]> {
@@ -34,29 +39,21 @@ export const cartRepository = {
       .execute();
   },
 
-  async quantity(db: Kysely<StoreSchema>, cartId: string, productId: number): Promise<number | undefined> {
-    const row = await db
-      .selectFrom('cart_items')
-      .select('quantity')
-      .where('cart_id', '=', cartId)
-      .where('product_id', '=', productId)
+  /** The product's name and stock with the quantity of it already in the cart (null: no line), in one read. */
+  productLine(db: Kysely<StoreSchema>, cartId: string, productId: number): Promise<{ name: string; stock: number; quantity: number | null } | undefined> {
+    return db
+      .selectFrom('products as p')
+      .leftJoin('cart_items as ci', (join) => join.on('ci.cart_id', '=', cartId).onRef('ci.product_id', '=', 'p.id'))
+      .select(['p.name', 'p.stock', 'ci.quantity'])
+      .where('p.id', '=', productId)
       .executeTakeFirst();
-    return row?.quantity;
   },
 
-  /** Sets a line's quantity, appending the line after the existing ones if it is new. */
-  async setLine(db: Kysely<StoreSchema>, cartId: string, productId: number, quantity: number, isNew: boolean): Promise<void> {
-    if (!isNew) {
-      await db.updateTable('cart_items').set({ quantity }).where('cart_id', '=', cartId).where('product_id', '=', productId).execute();
-      return;
-    }
-    const last = await db
-      .selectFrom('cart_items')
-      .select((eb) => eb.fn.max('line_no').as('line_no'))
-      .where('cart_id', '=', cartId)
-      .executeTakeFirst();
-    const lineNo = Number(last?.line_no ?? 0) + 1;
-    await db.insertInto('cart_items').values({ cart_id: cartId, product_id: productId, quantity, line_no: lineNo }).execute();
+  /** Sets a line's quantity in one statement; a new line goes after the existing ones. */
+  async setLine(db: Kysely<StoreSchema>, cartId: string, productId: number, quantity: number): Promise<void> {
+    await sql`insert into cart_items (cart_id, product_id, quantity, line_no)
+      select ${cartId}, ${productId}, ${quantity}, coalesce(max(line_no), 0) + 1 from cart_items where cart_id = ${cartId}
+      on conflict (cart_id, product_id) do update set quantity = excluded.quantity`.execute(db);
   },
 
   async removeLine(db: Kysely<StoreSchema>, cartId: string, productId: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { inventory, notEnoughStock } from '../catalog/inventory.js';
+import { notEnoughStock } from '../catalog/inventory.js';
 import { isStorableId } from '../catalog/model.js';
 import type { Database } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
@@ -26,6 +26,8 @@ export class CartService {
   constructor(
     private readonly database: Database<StoreSchema>,
     private readonly ttlMs: number,
+    /** Returns stock held by orders past their deadline, so that an add never counts an expired hold. */
+    private readonly releaseExpiredHolds: () => Promise<unknown>,
   ) {}
 
   /** Carts idle since before this instant are expired. */
@@ -70,20 +72,22 @@ export class CartService {
     return this.changeLine(cartId, productId, quantity, 0, () => quantity);
   }
 
-  private changeLine(
+  private async changeLine(
     cartId: string,
     productId: number,
     quantity: number,
     minimum: number,
     next: (current: number | undefined) => number,
   ): Promise<Result<CartLineChange>> {
+    await this.releaseExpiredHolds();
     return this.database.transact(async (trx) => {
       const now = Date.now();
-      if (!(await carts.live(trx, cartId, this.idleSince(now)))) return cartNotFound();
-      const product = isStorableId(productId) ? await inventory.available(trx, productId) : undefined;
+      // Touched first: a failure below rolls the touch back with everything else.
+      if (!(await carts.touchLive(trx, cartId, now, this.idleSince(now)))) return cartNotFound();
+      const product = isStorableId(productId) ? await carts.productLine(trx, cartId, productId) : undefined;
       if (!product) return fail('not_found', 'Product not found');
       if (quantity < minimum) return fail('rejected', `Quantity must be at least ${minimum}`);
-      const current = await carts.quantity(trx, cartId, productId);
+      const current = product.quantity ?? undefined;
       const wanted = next(current);
       if (wanted === 0) {
         if (current === undefined) return fail('not_found', 'Item not in cart');
@@ -91,9 +95,8 @@ export class CartService {
       } else {
         // The cart may not hold more than can still be sold; checkout re-checks under reservation.
         if (wanted > product.stock) return notEnoughStock(product.name, wanted, product.stock);
-        await carts.setLine(trx, cartId, productId, wanted, current === undefined);
+        await carts.setLine(trx, cartId, productId, wanted);
       }
-      await carts.touch(trx, cartId, now);
       return ok({ cart_id: cartId, product_id: productId, quantity: wanted });
     });
   }
@@ -101,11 +104,10 @@ export class CartService {
   removeItem(cartId: string, productId: number): Promise<Result<{ cart_id: string; removed_product_id: number }>> {
     return this.database.transact(async (trx: Kysely<StoreSchema>) => {
       const now = Date.now();
-      if (!(await carts.live(trx, cartId, this.idleSince(now)))) return cartNotFound();
+      if (!(await carts.touchLive(trx, cartId, now, this.idleSince(now)))) return cartNotFound();
       if (!isStorableId(productId) || !(await carts.removeLine(trx, cartId, productId))) {
         return fail('not_found', 'Item not in cart');
       }
-      await carts.touch(trx, cartId, now);
       return ok({ cart_id: cartId, removed_product_id: productId });
     });
   }

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
+import type { CatalogRow } from './snapshot.js';
 import { PRODUCT_COLUMNS, isStorableId, type Category, type ProductColumns, type ProductQuery } from './model.js';
 
 /** `%` and `_` are ordinary characters in a search: escape them (and the escape character) for LIKE. */
@@ -10,6 +11,11 @@ const likeContains = (term: string): string => `%${term.replace(/[\\%_]/g, (c) =
 const PRODUCT = sql.raw(PRODUCT_COLUMNS.join(', '));
 const SORT_COLUMN = { price: sql.raw('price_cents'), rating: sql.raw('rating'), name: sql.raw('name') } as const;
 const DIRECTION = { asc: sql.raw('asc'), desc: sql.raw('desc') } as const;
+
+export interface CatalogState {
+  version: number;
+  next_deadline: number | null;
+}
 
 /**
  * Catalog reads: the hottest paths of the store. They are written as SQL templates rather than
@@ -24,6 +30,22 @@ export class CatalogRepository {
 
   private async all<T>(query: RawBuilder<T>): Promise<T[]> {
     return (await query.execute(this.db)).rows;
+  }
+
+  /**
+   * What every catalog read checks first, in one statement: the catalog version (moves with any
+   * change to products or categories, in any process) and the earliest deadline of an order
+   * still holding stock (epoch ms, null when none is pending).
+   */
+  async state(): Promise<CatalogState> {
+    const [row] = await this.all(sql<CatalogState>`select version, (select min(expires_at) from orders
+      where status = 'pending_payment') as next_deadline from catalog_version where id = 1`);
+    return { version: Number(row?.version ?? 0), next_deadline: row?.next_deadline === null || row?.next_deadline === undefined ? null : Number(row.next_deadline) };
+  }
+
+  /** Up to `limit` products in id order, with their match keys: the copy a small catalog is served from. */
+  catalogRows(limit: number): Promise<CatalogRow[]> {
+    return this.all(sql<CatalogRow>`select ${PRODUCT}, brand_lc, name_lc, description_lc from products order by id limit ${limit}`);
   }
 
   categories(): Promise<Category[]> {
@@ -62,6 +84,11 @@ export class CatalogRepository {
     return rows.map((r) => r.brand);
   }
 
+  private async count(where: RawBuilder<unknown>): Promise<number> {
+    const [counted] = await this.all(sql<{ total: number }>`select count(*) as total from products ${where}`);
+    return Number(counted?.total ?? 0);
+  }
+
   private conditions(q: ProductQuery): RawBuilder<unknown> {
     const parts: RawBuilder<unknown>[] = [];
     if (q.category_id !== undefined) parts.push(sql`category_id = ${isStorableId(q.category_id) ? q.category_id : 0}`);
@@ -83,10 +110,10 @@ export class CatalogRepository {
     return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
   }
 
-  async products(q: ProductQuery): Promise<{ total: number; rows: ProductColumns[] }> {
+  /** One page of matches and their total; `knownTotal` (counted earlier for the same filters and version) saves the count. */
+  async products(q: ProductQuery, knownTotal?: number): Promise<{ total: number; rows: ProductColumns[] }> {
     const where = this.conditions(q);
-    const [counted] = await this.all(sql<{ total: number }>`select count(*) as total from products ${where}`);
-    const total = Number(counted?.total ?? 0);
+    const total = knownTotal ?? (await this.count(where));
     const offset = (q.page - 1) * q.page_size;
     if (offset >= total) return { total, rows: [] };
     // Ties keep id order in both directions: desc is not "asc reversed".

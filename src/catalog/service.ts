@@ -1,6 +1,7 @@
 import { fail, ok, type Result } from '../shared/result.js';
-import { toProduct, type Category, type Product, type ProductQuery } from './model.js';
+import { toProduct, type Category, type Product, type ProductColumns, type ProductQuery } from './model.js';
 import type { CatalogRepository } from './repository.js';
+import { CatalogSnapshot } from './snapshot.js';
 
 export interface ProductPage {
   total: number;
@@ -11,37 +12,142 @@ export interface ProductPage {
 
 export type ProductDetail = Product & { category: Category };
 
+export interface CatalogServiceOptions {
+  /**
+   * Returns the stock held by orders past their deadline (expires them). Called before a read
+   * whenever such an order exists, so no read ever counts an expired hold.
+   */
+  releaseExpiredHolds: () => Promise<unknown>;
+  /** Catalogs of at most this many products are served from memory; larger ones from SQL. */
+  memoryLimit?: number;
+}
+
+/** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */
+const PAGE_CACHE_SIZE = 1000;
+
 const productNotFound = () => fail('not_found', 'Product not found');
 
-export class CatalogService {
-  constructor(private readonly repo: CatalogRepository) {}
+/** The filters of a query in a fixed order: equal keys mean equal matches. */
+const filterKey = (q: ProductQuery): string =>
+  JSON.stringify([q.category_id, q.brand?.toLowerCase(), q.min_price, q.max_price, q.min_rating, q.in_stock === true, q.search?.toLowerCase()]);
 
-  categories(): Promise<Category[]> {
-    return this.repo.categories();
+const pageKey = (q: ProductQuery): string => `${filterKey(q)}|${q.sort_by ?? ''}|${q.order ?? 'asc'}|${q.page}|${q.page_size}`;
+
+/**
+ * Catalog reads. Each request first reads the catalog state (one small statement: the catalog
+ * version, which every process's writes move, and the earliest pending deadline). While the
+ * version is the one cached, a small catalog is answered from memory and repeated listings from a
+ * page cache; a new version (a sale, a price change, in this process or another) drops both, so
+ * stock shown is never older than the request.
+ */
+export class CatalogService {
+  private readonly memoryLimit: number;
+  private snapshot: CatalogSnapshot | undefined;
+  /** Set once the catalog is found larger than memoryLimit: from then on SQL serves it. */
+  private large = false;
+  private loading: Promise<CatalogSnapshot | undefined> | undefined;
+  private releasing: Promise<unknown> | undefined;
+  private cacheVersion = -1;
+  private readonly pages = new Map<string, ProductPage>();
+  private readonly totals = new Map<string, number>();
+
+  constructor(
+    private readonly repo: CatalogRepository,
+    private readonly options: CatalogServiceOptions,
+  ) {
+    this.memoryLimit = options.memoryLimit ?? 10_000;
+  }
+
+  /** The catalog as of now: its version, and its in-memory copy when it is small. */
+  private async current(): Promise<{ version: number; snapshot: CatalogSnapshot | undefined }> {
+    let state = await this.repo.state();
+    if (state.next_deadline !== null && state.next_deadline <= Date.now()) {
+      this.releasing ??= this.options.releaseExpiredHolds().finally(() => (this.releasing = undefined));
+      await this.releasing;
+      state = await this.repo.state();
+    }
+    const { version } = state;
+    if (version > this.cacheVersion) {
+      this.cacheVersion = version;
+      this.pages.clear();
+      this.totals.clear();
+    }
+    if (this.large) return { version, snapshot: undefined };
+    if (this.snapshot && this.snapshot.version >= version) return { version, snapshot: this.snapshot };
+    this.loading ??= this.load(version).finally(() => (this.loading = undefined));
+    const loaded = await this.loading;
+    // A load started for an older version may finish after this request read a newer one: load again.
+    return loaded && loaded.version < version ? this.current() : { version, snapshot: loaded };
+  }
+
+  private async load(version: number): Promise<CatalogSnapshot | undefined> {
+    const [rows, categories] = await Promise.all([this.repo.catalogRows(this.memoryLimit + 1), this.repo.categories()]);
+    if (rows.length > this.memoryLimit) {
+      this.large = true;
+      this.snapshot = undefined;
+      return undefined;
+    }
+    // Rows were read after the version: they are at least that new, never older.
+    this.snapshot = new CatalogSnapshot(version, rows, categories);
+    return this.snapshot;
+  }
+
+  async categories(): Promise<Category[]> {
+    const { snapshot } = await this.current();
+    return snapshot ? snapshot.categories : this.repo.categories();
   }
 
   async category(id: number): Promise<Result<Category>> {
-    const category = await this.repo.category(id);
+    const { snapshot } = await this.current();
+    const category = snapshot ? snapshot.category(id) : await this.repo.category(id);
     return category ? ok(category) : fail('not_found', 'Category not found');
   }
 
   async products(query: ProductQuery): Promise<ProductPage> {
-    const { total, rows } = await this.repo.products(query);
-    return { total, page: query.page, page_size: query.page_size, products: rows.map(toProduct) };
+    const { version, snapshot } = await this.current();
+    const key = pageKey(query);
+    const cached = this.pages.get(key);
+    if (cached) return cached;
+    const { total, rows } = snapshot ? snapshot.products(query) : await this.sqlProducts(query, version);
+    const page = { total, page: query.page, page_size: query.page_size, products: rows.map(toProduct) };
+    this.remember(version, this.pages, key, page);
+    return page;
+  }
+
+  /** SQL listing; the exact total (the costly part on a large catalog) is counted once per filter and version. */
+  private async sqlProducts(query: ProductQuery, version: number): Promise<{ total: number; rows: ProductColumns[] }> {
+    const key = filterKey(query);
+    const result = await this.repo.products(query, this.totals.get(key));
+    this.remember(version, this.totals, key, result.total);
+    return result;
+  }
+
+  private remember<T>(version: number, cache: Map<string, T>, key: string, value: T): void {
+    if (version !== this.cacheVersion) return;
+    if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
+    cache.set(key, value);
   }
 
   async product(id: number): Promise<Result<ProductDetail>> {
+    const { snapshot } = await this.current();
+    if (snapshot) {
+      const row = snapshot.product(id);
+      const category = row && snapshot.category(row.category_id);
+      return row && category ? ok({ ...toProduct(row), category }) : productNotFound();
+    }
     const row = await this.repo.productWithCategory(id);
     return row ? ok({ ...toProduct(row), category: row.category }) : productNotFound();
   }
 
   async related(id: number, limit: number): Promise<Result<Product[]>> {
-    const row = await this.repo.product(id);
+    const { snapshot } = await this.current();
+    const row = snapshot ? snapshot.product(id) : await this.repo.product(id);
     if (!row) return productNotFound();
-    return ok((await this.repo.related(row, limit)).map(toProduct));
+    return ok((snapshot ? snapshot.related(row, limit) : await this.repo.related(row, limit)).map(toProduct));
   }
 
-  brands(categoryId: number | undefined): Promise<string[]> {
-    return this.repo.brands(categoryId);
+  async brands(categoryId: number | undefined): Promise<string[]> {
+    const { snapshot } = await this.current();
+    return snapshot ? snapshot.brands(categoryId) : this.repo.brands(categoryId);
   }
 }

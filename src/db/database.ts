@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
+import { Kysely, Migrator, type KyselyConfig, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
 import pg from 'pg';
 import type { SqliteOptions } from '../config.js';
 import type { Result } from '../shared/result.js';
@@ -26,6 +26,8 @@ export interface DatabaseOptions {
   url: string;
   poolSize?: number;
   sqlite?: SqliteOptions;
+  /** Kysely's query log (tests read the SQL of the statements they cause). */
+  log?: KyselyConfig['log'];
 }
 
 // int8 (COUNT, SUM, bigint columns) comes back as a string by default; our values stay far below 2^53.
@@ -79,7 +81,7 @@ function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
   connection.pragma('foreign_keys = ON');
   // Other processes (WORKERS, npm run db:reset) may hold the write lock briefly; wait rather than fail.
   connection.pragma('busy_timeout = 10000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }), ...(options.log ? { log: options.log } : {}) });
 
   return {
     db,
@@ -119,7 +121,7 @@ function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
     max: options.poolSize ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
   return {
     db,
     dialect: 'postgres',

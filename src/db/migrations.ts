@@ -150,4 +150,55 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.alterTable('idempotency_keys').addColumn('owner', 'text').execute();
     },
   }),
+  '0005_catalog_version': (dialect) => ({
+    async up(db: AnyDb) {
+      // One counter that every change to products or categories (stock included) moves, in the
+      // same transaction: a process that sees the number it cached knows its copy is current.
+      await db.schema
+        .createTable('catalog_version')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        // PostgreSQL: the transaction that last moved the version, so that it moves once per transaction.
+        .addColumn('bumped_by', 'text')
+        .execute();
+      await sql`insert into catalog_version (id, version) values (1, 0)`.execute(db);
+      if (dialect === 'postgres') {
+        await sql`create function bump_catalog_version() returns trigger language plpgsql as $$
+          begin
+            update catalog_version set version = version + 1, bumped_by = pg_current_xact_id()::text
+              where id = 1 and bumped_by is distinct from pg_current_xact_id()::text;
+            return null;
+          end $$`.execute(db);
+        // Updates (stock at every checkout) move the version at commit, after every product row lock
+        // the transaction takes: taken earlier, the version row would let two checkouts that lock
+        // products in id order deadlock on it. Bulk inserts and deletes move it once per statement.
+        await sql`create constraint trigger products_update_catalog_version after update on products
+          deferrable initially deferred for each row execute function bump_catalog_version()`.execute(db);
+        await sql`create trigger products_catalog_version after insert or delete or truncate on products
+          for each statement execute function bump_catalog_version()`.execute(db);
+        await sql`create trigger categories_catalog_version after insert or update or delete or truncate on categories
+          for each statement execute function bump_catalog_version()`.execute(db);
+        return;
+      }
+      for (const table of ['products', 'categories']) {
+        for (const event of ['insert', 'update', 'delete']) {
+          await sql`create trigger ${sql.id(`${table}_${event}_catalog_version`)} after ${sql.raw(event)} on ${sql.id(table)}
+            begin update catalog_version set version = version + 1 where id = 1; end`.execute(db);
+        }
+      }
+    },
+  }),
+  '0006_descending_sort_indexes': () => ({
+    async up(db: AnyDb) {
+      // "order by <column> desc, id" keeps ties in id order: an ascending index read backwards gives
+      // ids descending, so the database sorted the whole match set. These indexes are in exactly the
+      // listed order, so a deep page (page 1000 by price desc) is read straight from the index.
+      for (const column of ['price_cents', 'rating', 'name']) {
+        await sql`create index ${sql.id(`products_${column}_desc_id`)} on products (${sql.id(column)} desc, id)`.execute(db);
+      }
+      await sql`create index products_category_rating_desc_id on products (category_id, rating desc, id)`.execute(db);
+      // Brand listings sorted by name (the filter and the order from one index).
+      await db.schema.createIndex('products_brand_lc_name_id').on('products').columns(['brand_lc', 'name', 'id']).execute();
+    },
+  }),
 };

@@ -75,7 +75,15 @@ export interface RefundedPaymentRow {
   created_at: number;
 }
 
+/** A single row (id 1) whose version moves with every change to products or categories. */
+export interface CatalogVersionRow {
+  id: number;
+  version: number;
+  bumped_by: string | null;
+}
+
 export interface StoreSchema {
+  catalog_version: CatalogVersionRow;
   categories: CategoryRow;
   products: ProductRow;
   carts: CartRow;

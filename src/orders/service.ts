@@ -64,6 +64,8 @@ export class OrderService {
 
   /** Checkout as named steps inside one transaction; a failing step rolls back all before it. */
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
+    // Holds past their deadline are returned before stock is taken: they never block a checkout.
+    await this.expireDue();
     const result = await this.database.transact(async (trx) => {
       const now = Date.now();
       const lines = await this.loadCheckoutLines(trx, cartId);

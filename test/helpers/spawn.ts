@@ -60,10 +60,18 @@ function nodeArguments(entry: string): string[] {
   return ['--import', 'tsx', entry];
 }
 
-/** Starts a server entry (`src/...ts`) from the project root, collecting what it writes. */
-function launch(entry: string, env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [...nodeArguments(entry), ...args], {
-    cwd: root,
+export interface SpawnOptions {
+  /** Another checkout of the project to run the entry from (the benchmark's `--against`). */
+  root?: string;
+  /** A command the node process runs under, such as `taskset -c 0`. */
+  prefix?: string[];
+}
+
+/** Starts a server entry (`src/...ts`) from the project root (or options.root), collecting what it writes. */
+function launch(entry: string, env: Record<string, string>, args: string[] = [], options: SpawnOptions = {}): { child: ChildProcess; output: () => string } {
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, ...nodeArguments(entry), ...args];
+  const child = spawn(command!, rest, {
+    cwd: options.root ?? root,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,8 +82,14 @@ function launch(entry: string, env: Record<string, string>, args: string[] = [])
 }
 
 /** Spawns a server entry (`src/...ts`) from the project root with the given environment and waits until readyPath answers. */
-export async function spawnServer(entry: string, env: Record<string, string>, port: number, readyPath: string): Promise<ServerProcess> {
-  const { child, output } = launch(entry, env);
+export async function spawnServer(
+  entry: string,
+  env: Record<string, string>,
+  port: number,
+  readyPath: string,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const { child, output } = launch(entry, env, [], options);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const signal = async (sig: NodeJS.Signals) => {
