@@ -23,16 +23,31 @@ export function tempDir(prefix = 'store-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports for the servers a test starts come from below the kernel's ephemeral range (32768+), in a
+ * block of its own per vitest worker: a port handed out by `listen(0)` could be taken again by an
+ * outgoing connection or by a server of a file running beside this one, and a readiness check
+ * would then talk to the wrong process. Each candidate is still checked by binding it.
+ */
+const PORT_BLOCK = 1500;
+let nextPort = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * PORT_BLOCK;
+const blockEnd = nextPort + PORT_BLOCK;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  while (nextPort < blockEnd) {
+    const port = nextPort++;
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port left in this worker's block (${blockEnd - PORT_BLOCK}..${blockEnd - 1})`);
 }
 
 async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs = 20_000): Promise<void> {
