@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopWithParent } from './shared/launcher.js';
 
 /**
  * `npm start`: the store and the payments gateway as two processes side by side, both logging
  * to this terminal. Ctrl-C (or SIGTERM) stops both; if either dies, the other is stopped too.
  * Each child has an IPC channel to this process and stops when it closes, so even `kill -9` of
- * this process leaves no server holding its port (see stopWithParent in src/http/server.ts).
+ * this process leaves no server holding its port; and this process stops its children when npm
+ * goes, even by `kill -9` (see stopWithParent in src/http/server.ts).
  */
 const ext = extname(fileURLToPath(import.meta.url)); // .ts under tsx, .js when built
 const env = { ...process.env, LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json') };
@@ -38,3 +40,7 @@ for (const child of children) {
 
 process.on('SIGINT', () => stopAll('SIGINT'));
 process.on('SIGTERM', () => stopAll('SIGTERM'));
+stopWithParent((reason) => {
+  console.error(`${reason}: stopping the store and the payments gateway`);
+  stopAll('SIGTERM');
+});

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import pino from 'pino';
 import { loadOrExit, loadStoreConfig, type StoreConfig } from './config.js';
 import { loggerOptions } from './http/logger.js';
-import { stopWithParent } from './http/server.js';
+import { stopWithParent } from './shared/launcher.js';
 import { announceStore, prepareStoreDatabase, startStore } from './store.js';
 
 /**

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { shutdown, waitFor } from './helpers/shop.js';
  * and start-up messages say what to change. Runs once (vitest.config.ts): it starts its own
  * processes on both databases where the database matters.
  */
+const root = new URL('..', import.meta.url).pathname;
 const refused = async (url: string): Promise<boolean> => fetch(url).then(() => false, () => true);
 
 /** The output of a store or gateway that must fail to start, after checking that it exited with 1. */
@@ -44,6 +46,29 @@ describe('the first hour', () => {
     await main.kill();
     expect(await waitFor(() => refused(`http://127.0.0.1:${port}/healthz`), Boolean, 15_000)).toBe(true);
     expect(await waitFor(() => refused(gateway), Boolean, 15_000)).toBe(true);
+  });
+
+  // npm runs the script through `sh -c`, which outlives a `kill -9` of npm: the servers watch npm itself.
+  it.each(['SIGKILL', 'SIGTERM'] as const)('%s of the npm process of `npm start` stops both servers and frees their ports', async (signal) => {
+    const dir = tempDir();
+    const [port, paymentsPort] = [await freePort(), await freePort()];
+    const npm = spawn('npm', ['start'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: String(port),
+        PAYMENTS_PORT: String(paymentsPort),
+        DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
+        PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
+        LOG_FORMAT: 'json',
+      },
+      stdio: 'ignore',
+    });
+    const urls = [`http://127.0.0.1:${port}/healthz`, `http://127.0.0.1:${paymentsPort}/healthz`];
+    const up = async () => (await Promise.all(urls.map((url) => fetch(url).then((r) => r.status, () => 0)))).every((status) => status === 200);
+    expect(await waitFor(up, Boolean, 30_000)).toBe(true);
+    npm.kill(signal);
+    for (const url of urls) expect(await waitFor(() => refused(url), Boolean, 15_000)).toBe(true);
   });
 
   it('a database that cannot be opened names its variable and its path or host', async () => {

@@ -71,16 +71,6 @@ export const serverUrl = (host: string, port: number): string =>
   `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /**
- * Under `npm start` (src/main.ts) each server is a child with an IPC channel to it. The channel
- * closes when the parent goes, however it goes (even kill -9), so the child stops with it and
- * frees its port. A server started on its own has no channel and ignores this.
- */
-export function stopWithParent(stop: (reason: string) => void): void {
-  if (!process.send) return;
-  process.once('disconnect', () => stop('parent exited'));
-}
-
-/**
  * Stops accepting connections and waits for requests in flight. A keep-alive connection that was
  * busy when closing began becomes idle only later, and Node does not reap it then: without the
  * sweep below, close() would wait for its 72-second keep-alive timeout. After `graceMs`, whatever
