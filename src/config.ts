@@ -46,6 +46,9 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+/** A database URL fit for logs and messages: the user info (`postgres://user:secret@`) is masked. */
+export const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@');
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { CartService } from './cart/service.js';
 import { CatalogRepository } from './catalog/repository.js';
 import { CatalogService } from './catalog/service.js';
-import type { StoreConfig } from './config.js';
+import { redactUrl, type StoreConfig } from './config.js';
 import { openDatabase, openMigrated, type Database } from './db/database.js';
 import { storeMigrations } from './db/migrations.js';
 import type { StoreSchema } from './db/schema.js';
@@ -44,7 +44,7 @@ export function announceStore(config: StoreConfig, log: Logger): void {
     {
       url,
       docs: `${url}/docs`,
-      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      database: redactUrl(config.databaseUrl),
       signed_callbacks: Boolean(config.webhookSecret),
       workers: config.workers,
     },

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { freePort, spawnServer, startGateway, startStore, tempDir } from './helpers/processes.js';
+import { freePort, freshDatabaseUrl, spawnServer, startGateway, startStore, tempDir } from './helpers/processes.js';
 import { runToExit } from './helpers/spawn.js';
 import { shutdown, waitFor } from './helpers/shop.js';
 
@@ -106,6 +106,23 @@ describe('the first hour', () => {
     const { code, output } = await runToExit('src/db/cli.ts', { DATABASE_URL: `sqlite:${join(dir, 'store.db')}` }, ['seed', '--file', join(dir, 'bad.json')]);
     expect(code).toBe(1);
     expect(output).toContain(`Seed file ${join(dir, 'bad.json')}: products[3].price must be a number from 0 to 21474836.47 with at most two decimals, got 1.234`);
+  });
+
+  it('the database scripts say what is wrong with their options', async () => {
+    const bogus = await runToExit('src/db/cli.ts', { DATABASE_URL: `sqlite:${join(tempDir(), 'store.db')}` }, ['seed', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.output).toContain("Unknown option '--bogus'.");
+    expect(bogus.output).toContain('npm run db:seed -- --file catalog.json');
+  });
+
+  it.runIf(inject('postgresAvailable'))('the database scripts never print a password', async () => {
+    // Trust authentication ignores the password: it is there only to be kept out of the output.
+    const url = new URL(freshDatabaseUrl('postgres'));
+    url.password = 's3cret-pw';
+    const reset = await runToExit('src/db/cli.ts', { DATABASE_URL: url.toString() }, ['reset']);
+    expect(reset.code, reset.output).toBe(0);
+    expect(reset.output).not.toContain('s3cret-pw');
+    expect(reset.output).toContain(`postgres://***@${url.host}${url.pathname}`);
   });
 
   it('the gateway has /healthz and GET / pointing to /docs', async () => {

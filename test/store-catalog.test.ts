@@ -353,6 +353,12 @@ describe('store catalog', () => {
       expect(expect422(await products({ in_stock: 'maybe' }))).toMatchObject({ type: 'bool_parsing', loc: ['query', 'in_stock'], input: 'maybe' });
     });
 
+    it('a 422 echoes a query value as the text the client sent, as FastAPI does', async () => {
+      expect(expect422(await products({ page_size: '101' }))).toMatchObject({ type: 'less_than_equal', loc: ['query', 'page_size'], input: '101' });
+      expect(expect422(await products({ min_price: '-1' }))).toMatchObject({ loc: ['query', 'min_price'], input: '-1' });
+      expect(expect422(await products({ min_price: '1e309' }))).toMatchObject({ loc: ['query', 'min_price'], input: '1e309' });
+    });
+
     it('an unknown sort_by or order is 422 naming the allowed values', async () => {
       const sort = expect422(await products({ sort_by: 'popularity' }));
       expect(sort.loc).toEqual(['query', 'sort_by']);

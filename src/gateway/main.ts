@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { loadGatewayConfig, loadOrExit } from '../config.js';
+import { loadGatewayConfig, loadOrExit, redactUrl } from '../config.js';
 import { sql } from 'kysely';
 import { openMigrated } from '../db/database.js';
 import { closeGracefully, listen, serverUrl } from '../http/server.js';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       url,
       docs: `${url}/docs`,
       store_url: config.storeUrl,
-      database: config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@'),
+      database: redactUrl(config.databaseUrl),
       signed_callbacks: Boolean(config.webhookSecret),
     },
     `payments gateway listening on ${url} (docs: ${url}/docs)`,

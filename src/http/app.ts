@@ -61,6 +61,16 @@ class UnsupportedMediaType extends Error {
   readonly statusCode = 415;
 }
 
+/**
+ * The query string as the client sent it, for `input` in 422 answers: Ajv coerces request.query
+ * in place (`page_size=101` becomes 101, `1e309` Infinity), while FastAPI echoes the text. A name
+ * given twice counts with its last value, as FastAPI reads a single-valued parameter.
+ */
+function rawQuery(url: string): Record<string, string> {
+  const mark = url.indexOf('?');
+  return mark < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)));
+}
+
 export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
@@ -96,7 +106,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
       const context = error.validationContext ?? 'body';
-      const source = { querystring: request.query, body: request.body, params: request.params, headers: request.headers }[context];
+      const source = { querystring: rawQuery(request.url), body: request.body, params: request.params, headers: request.headers }[context];
       return reply.code(422).send({ detail: toValidationIssues(error.validation, context, source) });
     }
     if (error instanceof JsonBodyError) return reply.code(422).send({ detail: [error.issue] });
