@@ -195,6 +195,8 @@ export interface GatewayConfig {
   callbackBaseDelayMs: number;
   /** How often the retry worker looks for due callback deliveries. */
   callbackPollIntervalMs: number;
+  /** ADMIN_API_KEY: required as `Authorization: Bearer <key>` by the sandbox management endpoints when set. */
+  adminApiKey: string | undefined;
   log: LogConfig;
 }
 
@@ -212,6 +214,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),
     callbackBaseDelayMs: integer(env, 'CALLBACK_BASE_DELAY_MS', 2000, 10),
     callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
+    adminApiKey: read(env, 'ADMIN_API_KEY', '') || undefined,
     log: logConfig(env),
   };
 }
