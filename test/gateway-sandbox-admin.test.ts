@@ -33,7 +33,8 @@ describe('with ADMIN_API_KEY', () => {
 
   it('answers 401 without the key, with a wrong key or another scheme, and changes nothing', async () => {
     const before = await snapshotOf('kept');
-    for (const headers of [{}, { authorization: 'Bearer wrong-key' }, { authorization: ADMIN_KEY }, { authorization: `Basic ${ADMIN_KEY}` }]) {
+    const refused: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-key' }, { authorization: ADMIN_KEY }, { authorization: `Basic ${ADMIN_KEY}` }];
+    for (const headers of refused) {
       for (const [method, path, body] of [
         ['POST', '', { sandbox_id: 'intruder', seed: null, clock: CLOCK }],
         ['GET', '/kept', undefined],

@@ -201,6 +201,24 @@ describe.each(dialects)('sandboxes on %s', (dialect) => {
     expect(Date.parse(offset.body.now) - Date.now()).toBeGreaterThan(86_000_000);
   });
 
+  it('a callback attempt in flight during a restore is not recorded in the restored state', async () => {
+    const id = newId('inflight');
+    await create(id, { clock: frozen(T0) });
+    g.receiver.plan = [500];
+    const paid = await g.shop(id).post('/payments/orders', { order_id: 'retried', amount: 10 });
+    expect((await g.admin('PUT', `/${id}/snapshots/pending`)).status).toBe(201);
+    const saved = await g.shop(id).state();
+
+    // The clock moves, the retry goes out and the store takes its time answering; meanwhile the sandbox is restored.
+    g.receiver.plan = [{ delayMs: 1000, then: 200 }];
+    await g.admin('PUT', `/${id}/clock`, { clock: frozen(T0 + 60_000) });
+    await eventually(async () => g.receiver.calls.length === 2);
+    expect((await g.admin('POST', `/${id}/snapshots/pending/restore`, { clock: frozen(T0) })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1500)); // the store has answered and the worker is done with the attempt
+    expect(g.receiver.calls[1]!.body.payment_id).toBe(paid.body.payment_id);
+    expect(await g.shop(id).state()).toEqual(saved);
+  });
+
   it('seeded sandboxes with the same seed and clock give the same script identical ids and answers; a fork continues the counter', async () => {
     const script = async (sandbox: string) => {
       const s = g.shop(sandbox);

@@ -24,8 +24,9 @@ export function backoffDelay(attempt: number, baseDelayMs: number, random: () =>
 
 /** One attempt to make: the job's message as it was when the attempt was claimed. */
 export interface ClaimedCallback {
-  /** The sandbox key of the job. */
+  /** The sandbox key of the job, and the sandbox's generation when the attempt began. */
   sandbox: number;
+  generation: number;
   paymentId: string;
   /** The number this attempt gets for this message (1 is the first). */
   attempt: number;
@@ -78,9 +79,11 @@ export class Deliveries {
 
   /**
    * Books one attempt made at `now` (the sandbox's time, which also schedules a retry) in the
-   * caller's transaction; undefined if its job is gone (a reset).
+   * caller's transaction; undefined if its job is gone (a reset) or its sandbox's rows were
+   * replaced meanwhile (a restore: the attempt belongs to a history that no longer exists).
    */
   async record(trx: Db, claim: ClaimedCallback, outcome: DeliveryOutcome, now: number): Promise<AttemptEffect | undefined> {
+    if ((await this.ctx.repo.generation(trx)) !== claim.generation) return undefined;
     const job = await this.ctx.repo.job(trx, claim.paymentId);
     if (!job) return undefined;
     const message = JSON.parse(claim.payload) as { order_id: string; status: CallbackEvent };

@@ -143,12 +143,14 @@ export async function sandboxesMigration(db: AnyDb, dialect: Dialect): Promise<v
     .addColumn('id_counter', 'bigint', (c) => c.notNull())
     .addColumn('clock_frozen_at', 'bigint')
     .addColumn('clock_offset_ms', 'bigint', (c) => c.notNull())
+    // Counts restores and resets: a callback attempt begun before one is not recorded after it.
+    .addColumn('generation', 'bigint', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
   await sql`create unique index sandboxes_snapshot_name on sandboxes (parent_key, snapshot_name)`.execute(db);
 
   const now = Date.now();
-  const row = { seed: null, id_counter: 0, clock_frozen_at: null, clock_offset_ms: 0, created_at: now };
+  const row = { seed: null, id_counter: 0, clock_frozen_at: null, clock_offset_ms: 0, generation: 0, created_at: now };
   await db.insertInto('sandboxes' as never).values({ key: ROOT_KEY, public_id: 'default', kind: 'live', parent_key: null, snapshot_name: null, ...row } as never).execute();
   // The root's creation state (what an admin reset of `default` returns to): the fresh account.
   const created = await db

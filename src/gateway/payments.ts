@@ -58,6 +58,7 @@ export class OrderPayments {
     const now = this.ctx.clock.now();
     const start = await this.ctx.tx(async (trx) => {
       const balance = await this.ledger.balance(trx, true);
+      const generation = (await this.ctx.repo.generation(trx))!;
       const kept = await this.ctx.repo.keptPayment(trx, orderId);
       if (kept) return { kind: 'replay' as const, answer: await this.replay(trx, kept) };
 
@@ -95,7 +96,7 @@ export class OrderPayments {
         created_at: now,
         updated_at: realNow,
       });
-      return { kind: 'new' as const, paymentId, payload, decline, entry };
+      return { kind: 'new' as const, paymentId, payload, decline, entry, generation };
     });
 
     if (start.kind === 'replay') {
@@ -108,7 +109,7 @@ export class OrderPayments {
     if (decline) this.ctx.log.info({ ...context, reason: decline.reason }, 'payment failed');
     else this.ctx.log.info({ ...context, balance: toAmount(entry!.balance_after_cents) }, 'payment succeeded');
 
-    const claim: ClaimedCallback = { sandbox: this.ctx.sandbox.key, paymentId, attempt: 1, payload: start.payload };
+    const claim: ClaimedCallback = { sandbox: this.ctx.sandbox.key, generation: start.generation, paymentId, attempt: 1, payload: start.payload };
     const outcome = await this.deliveries.send(start.payload);
     const { answer, effect } = await this.ctx.tx(async (trx) => {
       const effect = await this.deliveries.record(trx, claim, outcome, this.ctx.clock.now());

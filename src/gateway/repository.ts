@@ -115,6 +115,11 @@ export class GatewayRepository {
     readonly key: number,
   ) {}
 
+  /** The sandbox's generation (sandbox-repository.ts); undefined once the sandbox is deleted. */
+  async generation(db: Db): Promise<number | undefined> {
+    return (await db.selectFrom('sandboxes').select('generation').where('key', '=', this.key).executeTakeFirst())?.generation;
+  }
+
   /**
    * The account row. With `lock`, PostgreSQL locks it until the transaction ends, which serialises
    * every balance change (SQLite's BEGIN IMMEDIATE already holds the database's write lock).

@@ -22,6 +22,11 @@ export interface SandboxTable {
   /** The sandbox clock: now = clock_frozen_at ?? real now + clock_offset_ms (epoch ms). */
   clock_frozen_at: number | null;
   clock_offset_ms: number;
+  /**
+   * Bumped by every restore and reset: the rows were replaced, so a callback attempt begun
+   * before (its claim carries the generation it saw) is dropped instead of recorded.
+   */
+  generation: number;
   created_at: number;
 }
 
@@ -39,8 +44,8 @@ export const ROOT = { key: 0, id: 'default' } as const;
 /** The hidden snapshot a sandbox returns to on reset; no snapshot name can start with '#'. */
 export const CREATION_SNAPSHOT = '#created';
 
-/** A due job with the sandbox it belongs to. */
-export type DueJob = CallbackJob & { public_id: string };
+/** A due job with the generation of the sandbox it belongs to. */
+export type DueJob = CallbackJob & { generation: number };
 
 type Db = Kysely<GatewaySchema>;
 
@@ -91,7 +96,7 @@ export class SandboxRepository {
     return (await db.insertInto('sandboxes').values(row).returning('key').executeTakeFirstOrThrow()).key;
   }
 
-  async update(db: Db, key: number, changes: Partial<Pick<SandboxRow, 'seed' | 'id_counter' | 'clock_frozen_at' | 'clock_offset_ms'>>): Promise<void> {
+  async update(db: Db, key: number, changes: Partial<Pick<SandboxRow, 'id_counter' | 'clock_frozen_at' | 'clock_offset_ms' | 'generation'>>): Promise<void> {
     await db.updateTable('sandboxes').set(changes).where('key', '=', key).execute();
   }
 
@@ -145,7 +150,7 @@ export class SandboxRepository {
       .selectFrom('callback_jobs as j')
       .innerJoin('sandboxes as s', 's.key', 'j.sandbox')
       .selectAll('j')
-      .select(sql<string>`s.public_id`.as('public_id'))
+      .select('s.generation')
       .where('s.kind', '=', 'live')
       .where('j.state', '=', 'pending')
       .where((eb) => eb.or([eb('j.leased_until', 'is', null), eb('j.leased_until', '<=', realNow)]))

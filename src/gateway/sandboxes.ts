@@ -67,7 +67,7 @@ export class SandboxAdmin {
         source = owner && (await this.repo.snapshot(trx, owner.key, from.snapshot));
         if (!source) refuse(404, SANDBOX_MESSAGES.snapshotNotFound);
       }
-      const row = { seed, id_counter: source?.id_counter ?? 0, clock_frozen_at: clock.frozen_at, clock_offset_ms: clock.offset_ms, created_at: Date.now() };
+      const row = { seed, id_counter: source?.id_counter ?? 0, clock_frozen_at: clock.frozen_at, clock_offset_ms: clock.offset_ms, generation: 0, created_at: Date.now() };
       const key = await this.repo.insert(trx, { public_id: sandboxId, kind: 'live', parent_key: null, snapshot_name: null, ...row });
       if (source) await this.repo.copy(trx, source.key, key);
       else await this.freshAccount(trx, key);
@@ -184,7 +184,7 @@ export class SandboxAdmin {
       await this.repo.copy(trx, saved.key, row.key);
       // `default` keeps real time whatever the store sends.
       const time = clock.value && row.key !== ROOT.key ? { clock_frozen_at: clock.value.frozen_at, clock_offset_ms: clock.value.offset_ms } : {};
-      await this.repo.update(trx, row.key, { id_counter: saved.id_counter, ...time });
+      await this.repo.update(trx, row.key, { id_counter: saved.id_counter, generation: row.generation + 1, ...time });
       return { status: 200, body: { sandbox_id: id.value, balance: await this.balance(trx, row.key) } };
     });
     if (answer.status === 200) {
@@ -213,7 +213,7 @@ export class SandboxAdmin {
   }
 
   /** A hidden snapshot row owned by `owner`, holding a copy of its rows and its counter. */
-  private async saveSnapshot(trx: Db, owner: number, name: string, from: Omit<SandboxRow, 'key' | 'public_id' | 'kind' | 'parent_key' | 'snapshot_name'>): Promise<void> {
+  private async saveSnapshot(trx: Db, owner: number, name: string, from: Pick<SandboxRow, 'seed' | 'id_counter' | 'clock_frozen_at' | 'clock_offset_ms'>): Promise<void> {
     const { seed, id_counter, clock_frozen_at, clock_offset_ms } = from;
     const key = await this.repo.insert(trx, {
       public_id: null,
@@ -224,6 +224,7 @@ export class SandboxAdmin {
       id_counter,
       clock_frozen_at,
       clock_offset_ms,
+      generation: 0,
       created_at: Date.now(),
     });
     await this.repo.copy(trx, owner, key);

@@ -67,7 +67,7 @@ export class GatewayService {
       const claimed: ClaimedCallback[] = [];
       for (const job of await this.sandboxes.dueJobs(trx, now, limit)) {
         if (await this.sandboxes.claimJob(trx, job, now + this.options.callbackLeaseMs, now)) {
-          claimed.push({ sandbox: job.sandbox, paymentId: job.payment_id, attempt: job.attempts + 1, payload: job.payload });
+          claimed.push({ sandbox: job.sandbox, generation: job.generation, paymentId: job.payment_id, attempt: job.attempts + 1, payload: job.payload });
         }
       }
       return ok(claimed);
