@@ -13,7 +13,9 @@ describe('sandboxes', () => {
   let gateway: ServerProcess;
 
   beforeAll(async () => {
-    ({ stores: [store] = [], gateway } = await startPair());
+    const pair = await startPair();
+    store = pair.stores[0]!;
+    gateway = pair.gateway;
   });
   afterAll(() => shutdown(store, gateway));
 
