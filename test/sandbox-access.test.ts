@@ -67,6 +67,10 @@ describe('a gateway that does not answer', () => {
     expect(res.status).toBe(503);
     expect(res.body.detail).toMatch(/^Payments gateway unavailable: /);
     expect((await call('GET', `${store.url}/sandboxes/never`)).status).toBe(404);
+    // No body at all is a create with every default, so it reaches the gateway too.
+    const bare = await call('POST', `${store.url}/sandboxes`);
+    expect(bare.status).toBe(503);
+    expect(bare.body.detail).toBe(res.body.detail);
     const stock = await stockOf(store.url, 1);
     await cartWith(store.url, [[1, 1]]);
     expect((await call('POST', `${store.url}/sandboxes/default/reset`)).status).toBe(503);

@@ -36,8 +36,10 @@ export class GatewayClient {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      return fail('unavailable', `Payments gateway unavailable: ${cause ?? (error as Error).message}`);
+      // undici reports the socket's error as the cause (several, when it tried several addresses).
+      const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+      const reason = cause?.code ?? cause?.errors?.[0]?.code ?? (error as Error).message;
+      return fail('unavailable', `Payments gateway unavailable: ${reason}`);
     }
     const text = await res.text();
     let parsed: { message?: string } | undefined;

@@ -64,6 +64,10 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxServic
 
   app.post('/sandboxes', {
     bodyLimit: CATALOG_BODY_LIMIT,
+    // Every field is optional, so is the body: `curl -X POST .../sandboxes` creates one.
+    preValidation: async (req) => {
+      req.body ??= {};
+    },
     schema: {
       operationId: 'createSandbox', tags, summary: 'Create a sandbox: a private shop with its own catalog, stock, carts, orders, account and clock',
       description: 'Its shop API is every store path under `store_url`, its gateway every gateway path under `payments_url`. ' +
@@ -87,7 +91,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxServic
         422: { type: 'string_pattern_mismatch', loc: ['body', 'sandbox_id'], msg: "String should match pattern '^[a-z0-9][a-z0-9_-]{0,63}$'", input: 'Run 7' },
       }),
     },
-  }, async (req, reply) => sendAs(reply, await sandboxes.create(req.body ?? {}), 201));
+  }, async (req, reply) => sendAs(reply, await sandboxes.create(req.body), 201));
 
   app.get('/sandboxes', {
     schema: { operationId: 'listSandboxes', tags, summary: 'Every live sandbox, default first', response: responses(Type.Array(Type.Ref('Sandbox')), [INFO], { admin: true }) },
