@@ -33,7 +33,7 @@ every figure also as a ratio to the baseline (and, with --against, to the other 
                        (default 1, or 2 with --against)
   --out <file>         where the Markdown table goes (default bench/results/run-<time>.md;
                        pass --out bench/results.md to replace the committed table)
-  --only <list>        catalog and/or purchases (default both; --only= runs neither, for --large alone)
+  --only <list>        catalog, purchases and/or sandboxes (default all; --only= runs none, for --large alone)
   --no-pin             do not pin servers to CPU 0 and the load generator to CPU 1
   --help               this text
 `;
@@ -57,7 +57,7 @@ export function benchOptions(argv: string[]): BenchOptions {
       against: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
-      only: { type: 'string', default: 'catalog,purchases' },
+      only: { type: 'string', default: 'catalog,purchases,sandboxes' },
       'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -69,7 +69,7 @@ export function benchOptions(argv: string[]): BenchOptions {
   try {
     const databases = values.databases.split(',').filter(Boolean);
     const only = values.only.split(',').filter(Boolean);
-    for (const part of only) if (part !== 'catalog' && part !== 'purchases') throw new Error(`--only takes catalog and/or purchases, got '${part}'`);
+    for (const part of only) if (!['catalog', 'purchases', 'sandboxes'].includes(part)) throw new Error(`--only takes catalog, purchases and/or sandboxes, got '${part}'`);
     for (const d of databases) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`--databases takes sqlite and/or postgres, got '${d}'`);
     return {
       duration: positive('duration', values.duration),

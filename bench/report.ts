@@ -26,7 +26,7 @@ export function markdown(rows: Row[], trees: string[], options: BenchOptions, pi
       r.name,
       ...(versus ? [r.tree] : []),
       `${fixed(r.rps, r.unit ? 1 : 0)}${r.unit ? ` ${r.unit}` : ''}`,
-      // Purchases are not requests: no ratio to a request rate.
+      // Purchases and sandbox operations are not requests: no ratio to a request rate.
       r.unit ? '' : fixed(r.rps / r.baseline, 2),
       ...(versus ? [against && r.tree !== versus ? fixed(r.rps / against.rps, 2) : ''] : []),
       fixed(r.p50, 1),

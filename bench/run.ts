@@ -5,6 +5,7 @@ import { measureGet, measurePurchases, timeOnce, type Measurement } from './load
 import { CATALOG_MIX, LARGE_MIX } from './mix.js';
 import { benchOptions } from './options.js';
 import { markdown, type Row } from './report.js';
+import { sandboxBench } from './sandboxes.js';
 import {
   ROOT, benchSeed, checkoutTree, databaseUrl, dropDatabase, pinning, removeTree, seedLarge, startGateway, startStore, type Tree,
 } from './servers.js';
@@ -110,6 +111,12 @@ async function main(): Promise<void> {
     for (const kind of options.databases) {
       await baseline(kind);
       await catalogAndPurchases(kind);
+      // Sandboxes exist in this tree only: an --against tree may predate them.
+      if (options.only.includes('sandboxes')) {
+        await dropDatabase(kind, 'sbx');
+        rows.push(...(await sandboxBench(kind, trees[0]!, databaseUrl(kind, dir, 'sbx'), dir, pin, baselines[kind]!, options.duration)));
+        await dropDatabase(kind, 'sbx');
+      }
       if (options.large > 0) await largeCatalog(kind);
     }
   } finally {

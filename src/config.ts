@@ -101,6 +101,48 @@ export interface StoreConfig {
   production: boolean;
   workers: number;
   log: LogConfig;
+  /** Sandboxes (issue 9, spec/sandboxes.md sections 1 and 5). */
+  sandboxes: SandboxConfig;
+}
+
+export interface SandboxConfig {
+  /** Where the store calls the gateway's management endpoints. */
+  paymentsUrl: string;
+  /** Base URLs clients are told (`store_url`, `payments_url`). */
+  publicStoreUrl: string;
+  publicPaymentsUrl: string;
+  /** Bearer key for management and admin endpoints; undefined: open on a loopback address only. */
+  adminApiKey: string | undefined;
+  /** Whether the management and admin endpoints are served at all (see adminAccess). */
+  adminOpen: boolean;
+  ttlSeconds: number;
+  maxSandboxes: number;
+  maxCatalogProducts: number;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can reach a server listening there. */
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+
+function sandboxConfig(env: Env, host: string, port: number, production: boolean): SandboxConfig {
+  const paymentsPort = integer(env, 'PAYMENTS_PORT', 5000, 0, 65535);
+  const paymentsUrl = httpUrl(env, 'PAYMENTS_URL', `http://127.0.0.1:${paymentsPort}`);
+  const key = env.ADMIN_API_KEY?.trim() || undefined;
+  if (key !== undefined && key.length < 16) throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
+  const loopback = isLoopback(host);
+  if (production && key === undefined && !loopback) {
+    throw new ConfigError(`ADMIN_API_KEY must be set when NODE_ENV=production and HOST (${host}) is not a loopback address: sandbox management and catalog administration would be reachable by anyone`);
+  }
+  const localHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    paymentsUrl,
+    publicStoreUrl: httpUrl(env, 'PUBLIC_STORE_URL', `http://${localHost}:${port}`),
+    publicPaymentsUrl: httpUrl(env, 'PUBLIC_PAYMENTS_URL', paymentsUrl),
+    adminApiKey: key,
+    adminOpen: key !== undefined || loopback,
+    ttlSeconds: integer(env, 'SANDBOX_TTL_SECONDS', 86400, 1),
+    maxSandboxes: integer(env, 'MAX_SANDBOXES', 1000, 0, 1_000_000),
+    maxCatalogProducts: integer(env, 'MAX_CATALOG_PRODUCTS', 100_000, 1, 10_000_000),
+  };
 }
 
 function corsOrigins(env: Env): StoreConfig['corsOrigins'] {
@@ -122,9 +164,11 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
   if (production && secret === undefined) {
     throw new ConfigError('PAYMENTS_WEBHOOK_SECRET must be set when NODE_ENV=production: the store refuses unsigned payment callbacks there');
   }
+  const host = read(env, 'HOST', '127.0.0.1');
+  const storePort = port(env, 'PORT', 8000);
   return {
-    host: read(env, 'HOST', '127.0.0.1'),
-    port: port(env, 'PORT', 8000),
+    host,
+    port: storePort,
     databaseUrl: databaseUrl(env, 'DATABASE_URL', 'sqlite:./data/store.db'),
     dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 1000),
     sqlite: sqliteOptions(env),
@@ -138,6 +182,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     production,
     workers: integer(env, 'WORKERS', 1, 1, 256),
     log: logConfig(env),
+    sandboxes: sandboxConfig(env, host, storePort, production),
   };
 }
 
@@ -153,6 +198,8 @@ export interface GatewayConfig {
   callbackBaseDelayMs: number;
   /** How often the retry worker looks for due callback deliveries. */
   callbackPollIntervalMs: number;
+  /** ADMIN_API_KEY: required as `Authorization: Bearer <key>` by the sandbox management endpoints when set. */
+  adminApiKey: string | undefined;
   log: LogConfig;
 }
 
@@ -170,6 +217,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackMaxAttempts: integer(env, 'CALLBACK_MAX_ATTEMPTS', 6, 1, 100),
     callbackBaseDelayMs: integer(env, 'CALLBACK_BASE_DELAY_MS', 2000, 10),
     callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
+    adminApiKey: read(env, 'ADMIN_API_KEY', '') || undefined,
     log: logConfig(env),
   };
 }

@@ -1,8 +1,5 @@
 import { sql } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { CartService } from './cart/service.js';
-import { CatalogRepository } from './catalog/repository.js';
-import { CatalogService } from './catalog/service.js';
 import { redactUrl, type StoreConfig } from './config.js';
 import { openDatabase, openMigrated, type Database } from './db/database.js';
 import { storeMigrations } from './db/migrations.js';
@@ -12,7 +9,10 @@ import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
-import { OrderService } from './orders/service.js';
+import { GatewayClient } from './sandboxes/gateway-client.js';
+import { SandboxService } from './sandboxes/service.js';
+import { ShopFactory } from './sandboxes/shop.js';
+import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -50,6 +50,9 @@ export function announceStore(config: StoreConfig, log: Logger): void {
     },
     `store listening on ${url} (docs: ${url}/docs)`,
   );
+  const { adminApiKey, adminOpen } = config.sandboxes;
+  if (!adminOpen) log.warn(`ADMIN_API_KEY is not set and HOST (${config.host}) is not a loopback address: sandbox management and /admin endpoints are disabled (404)`);
+  else log.info({ admin_key: adminApiKey !== undefined }, adminApiKey ? 'sandbox management and /admin need the ADMIN_API_KEY bearer key' : 'sandbox management and /admin are open on this loopback address');
 }
 
 /** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
@@ -57,30 +60,29 @@ export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
-  // Stock-sensitive paths return expired holds first (issue 8, item 3): a deadline passed is a hold released.
-  const releaseExpiredHolds = (): Promise<number> => orders.expireDue();
-  const carts = new CartService(database, config.cartTtlSeconds * 1000, releaseExpiredHolds);
-  const orders = new OrderService(database, log, () => carts.idleSince(), config.orderTtlSeconds * 1000);
+  const shops = new ShopFactory(
+    database,
+    { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
+    log,
+  );
+  const sandboxes = new SandboxService(database, shops, new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey), config.sandboxes, log);
   const services = {
-    catalog: new CatalogService(new CatalogRepository(database.db, database.dialect), {
-      releaseExpiredHolds,
-      memoryLimit: config.catalogMemoryProducts,
-    }),
-    carts,
-    orders,
-    db: database.db,
+    shops,
+    sandboxes,
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
   };
   const app = buildStoreApp(config, services, log);
 
+  // Every sandbox at once, each on its own clock (sandboxes/sweep.ts).
   const sweep = async () => {
     try {
-      const expired = await orders.expireDue();
-      const idle = await carts.sweep();
+      const expired = await expireDueOrders(shops);
+      const idle = await deleteIdleCarts(shops);
       const keys = await sweepIdempotencyKeys(database.db);
-      if (expired || idle || keys) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys }, 'sweep');
+      const gone = await sandboxes.sweepIdle();
+      if (expired || idle || keys || gone) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys, idle_sandboxes: gone }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');
     }

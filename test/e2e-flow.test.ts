@@ -1,9 +1,6 @@
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, freshDatabaseUrl, startGateway, startStore, tempDir, type ServerProcess } from './helpers/processes.js';
+import { runGuideScript } from './helpers/flow.js';
+import { call, freshDatabaseUrl, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { cents, orderOf, pendingOrder, shutdown, sleep, startAll, stockOf, waitFor } from './helpers/shop.js';
 
 /**
@@ -11,46 +8,6 @@ import { cents, orderOf, pendingOrder, shutdown, sleep, startAll, stockOf, waitF
  * the guide's example flow script verbatim, test cards, double payments, a store that is down
  * while the gateway settles, and a late success for an expired order.
  */
-
-/** The guide's "Example flow script" (store-api-seed.txt), character for character. */
-const GUIDE_FLOW_SCRIPT = `#!/bin/bash
-# 1. Create cart
-cart=$(curl -s -X POST http://localhost:8000/cart)
-cart_id=$(echo $cart | jq -r '.cart_id')
-echo "Cart ID: $cart_id"
-# 2. Add item
-curl -s -X POST http://localhost:8000/cart/$cart_id/items \\
--H "Content-Type: application/json" \\
--d '{"product_id": 3, "quantity": 1}'
-# 3. Checkout
-order=$(curl -s -X POST http://localhost:8000/cart/$cart_id/checkout)
-order_id=$(echo $order | jq -r '.order_id')
-total=$(echo $order | jq -r '.total')
-echo "Order ID: $order_id, Total: $total"
-# 4. Send to payments_server (assumes it's running on 5000)
-curl -X POST http://localhost:5000/payments/orders \\
--H "Content-Type: application/json" \\
--d "{\\"order_id\\": \\"$order_id\\", \\"amount\\": $total}"
-# 5. Check order status
-sleep 1
-curl http://localhost:8000/orders/$order_id | jq '.status'
-`;
-
-const execFileAsync = promisify(execFile);
-
-async function runGuideScript(store: ServerProcess, gateway: ServerProcess): Promise<{ stdout: string; orderId: string; total: string }> {
-  const script = GUIDE_FLOW_SCRIPT.replaceAll('http://localhost:8000', store.url).replaceAll('http://localhost:5000', gateway.url);
-  const file = join(tempDir('flow-script-'), 'flow.sh');
-  writeFileSync(file, script);
-  const { stdout } = await execFileAsync('bash', [file], { timeout: 20_000 });
-  expect(stdout).toMatch(/^Cart ID: [0-9a-f]{24,}$/m);
-  const order = /Order ID: ([0-9a-f]{24,}), Total: (\d+(?:\.\d+)?)$/m.exec(stdout);
-  expect(order, stdout).not.toBeNull();
-  // jq's output ends the script. (Flask's jsonify ended the gateway's answer with a newline, which put
-  // "paid" on a line of its own; without it, it follows the JSON on the same line.)
-  expect(stdout.endsWith('"paid"\n'), stdout).toBe(true);
-  return { stdout, orderId: order![1]!, total: order![2]! };
-}
 
 const balanceOf = async (gateway: ServerProcess): Promise<number> => {
   const res = await call('GET', `${gateway.url}/balance`);
@@ -89,7 +46,7 @@ describe('store + payments gateway end to end', () => {
 
   it("runs the guide's example flow script unchanged (unsigned callbacks)", async () => {
     const before = await balanceOf(gateway);
-    const { orderId, total } = await runGuideScript(store, gateway);
+    const { orderId, total } = await runGuideScript(store.url, gateway.url);
     expect(total).toBe('89.99');
 
     const order = await orderOf(store.url, orderId);
@@ -110,7 +67,7 @@ describe('store + payments gateway end to end', () => {
 
   it("runs the guide's example flow script with signed callbacks on both sides", async () => {
     const before = await balanceOf(signedGateway);
-    const { orderId } = await runGuideScript(signedStore, signedGateway);
+    const { orderId } = await runGuideScript(signedStore.url, signedGateway.url);
 
     const order = await orderOf(signedStore.url, orderId);
     expect(order.status).toBe('paid');

@@ -157,6 +157,7 @@ describe('crashes under load', () => {
       await database.db
         .insertInto('idempotency_keys')
         .values({
+          sandbox: 0, // the root shop
           scope: 'store',
           key,
           request_hash: createHash('sha256').update(`POST ${path}\nnull`).digest('hex'),

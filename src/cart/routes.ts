@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { IdempotencyHeaders } from '../http/idempotency.js';
 import { MAX_INT32, integerIssue, responses, textIdIssue } from '../http/schemas.js';
-import type { CartService } from './service.js';
 
 const CartId = Type.Object({ cart_id: Type.String({ description: 'Cart id from POST /cart' }) });
 const CartLine = Type.Object({ cart_id: Type.String(), product_id: Type.Integer() });
@@ -38,7 +37,8 @@ const stockErrors = (minimum: number) => [`Quantity must be at least ${minimum}`
 
 const CART_ID = '5f0c2a9e41b7d3c8a6e1f024';
 
-export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = async (app, { carts }) => {
+/** Cart routes; each request runs against its own shop (`req.shop`, resolved once per request). */
+export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/cart', {
     config: { idempotent: true },
     schema: {
@@ -53,7 +53,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
         422: { type: 'string_too_long', loc: ['header', 'idempotency-key'], msg: 'String should have at most 255 characters', input: 'k…', ctx: { max_length: 255 } },
       }),
     },
-  }, () => carts.create());
+  }, async (req, reply) => send(reply, await req.shop.carts.create()));
 
   app.get('/cart/:cart_id', {
     schema: {
@@ -67,7 +67,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
         { 404: ['Cart not found'], 422: textIdIssue('cart_id') },
       ),
     },
-  }, async (req, reply) => send(reply, await carts.view(req.params.cart_id)));
+  }, async (req, reply) => send(reply, await req.shop.carts.view(req.params.cart_id)));
 
   app.post('/cart/:cart_id/items', {
     config: { idempotent: true },
@@ -86,7 +86,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
         422: integerIssue('body', 'product_id'),
       }),
     },
-  }, async (req, reply) => send(reply, await carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity ?? DEFAULT_QUANTITY)));
+  }, async (req, reply) => send(reply, await req.shop.carts.addItem(req.params.cart_id, req.body.product_id, req.body.quantity ?? DEFAULT_QUANTITY)));
 
   app.patch('/cart/:cart_id/items/:product_id', {
     schema: {
@@ -102,7 +102,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
         422: integerIssue('path', 'product_id'),
       }),
     },
-  }, async (req, reply) => send(reply, await carts.setItem(req.params.cart_id, req.params.product_id, req.body.quantity)));
+  }, async (req, reply) => send(reply, await req.shop.carts.setItem(req.params.cart_id, req.params.product_id, req.body.quantity)));
 
   app.delete('/cart/:cart_id/items/:product_id', {
     schema: {
@@ -116,5 +116,5 @@ export const cartRoutes: FastifyPluginAsyncTypebox<{ carts: CartService }> = asy
         422: integerIssue('path', 'product_id'),
       }),
     },
-  }, async (req, reply) => send(reply, await carts.removeItem(req.params.cart_id, req.params.product_id)));
+  }, async (req, reply) => send(reply, await req.shop.carts.removeItem(req.params.cart_id, req.params.product_id)));
 };

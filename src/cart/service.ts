@@ -1,9 +1,6 @@
-import type { Kysely } from 'kysely';
 import { notEnoughStock } from '../catalog/inventory.js';
 import { isStorableId } from '../catalog/model.js';
-import type { Database } from '../db/database.js';
-import type { StoreSchema } from '../db/schema.js';
-import { newCartId } from '../shared/ids.js';
+import type { Shop } from '../sandboxes/shop.js';
 import { toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { cartRepository as carts } from './repository.js';
@@ -24,25 +21,28 @@ export const cartNotFound = () => fail('not_found', 'Cart not found');
 
 export class CartService {
   constructor(
-    private readonly database: Database<StoreSchema>,
+    private readonly shop: Shop,
     private readonly ttlMs: number,
     /** Returns stock held by orders past their deadline, so that an add never counts an expired hold. */
     private readonly releaseExpiredHolds: () => Promise<unknown>,
   ) {}
 
-  /** Carts idle since before this instant are expired. */
-  idleSince(now = Date.now()): number {
+  /** Carts idle since before this instant (the shop's clock) are expired. */
+  idleSince(now = this.shop.clock.now()): number {
     return now - this.ttlMs;
   }
 
-  async create(): Promise<{ cart_id: string }> {
-    const id = newCartId();
-    await carts.insert(this.database.db, id, Date.now());
-    return { cart_id: id };
+  /** A new empty cart (one transaction: a seeded sandbox takes its id from the counter in it). */
+  create(): Promise<Result<{ cart_id: string }>> {
+    return this.shop.transact(async ({ db, ids }) => {
+      const id = await ids.cart();
+      await carts.insert(db, id, this.shop.clock.now());
+      return ok({ cart_id: id });
+    });
   }
 
   async view(cartId: string): Promise<Result<CartView>> {
-    const db = this.database.db;
+    const db = this.shop.db;
     if (!(await carts.live(db, cartId, this.idleSince()))) return cartNotFound();
     let totalCents = 0;
     const items: CartView['items'] = [];
@@ -80,8 +80,8 @@ export class CartService {
     next: (current: number | undefined) => number,
   ): Promise<Result<CartLineChange>> {
     await this.releaseExpiredHolds();
-    return this.database.transact(async (trx) => {
-      const now = Date.now();
+    return this.shop.transact(async ({ db: trx }) => {
+      const now = this.shop.clock.now();
       // Touched first: a failure below rolls the touch back with everything else.
       if (!(await carts.touchLive(trx, cartId, now, this.idleSince(now)))) return cartNotFound();
       const product = isStorableId(productId) ? await carts.productLine(trx, cartId, productId) : undefined;
@@ -102,8 +102,8 @@ export class CartService {
   }
 
   removeItem(cartId: string, productId: number): Promise<Result<{ cart_id: string; removed_product_id: number }>> {
-    return this.database.transact(async (trx: Kysely<StoreSchema>) => {
-      const now = Date.now();
+    return this.shop.transact(async ({ db: trx }) => {
+      const now = this.shop.clock.now();
       if (!(await carts.touchLive(trx, cartId, now, this.idleSince(now)))) return cartNotFound();
       if (!isStorableId(productId) || !(await carts.removeLine(trx, cartId, productId))) {
         return fail('not_found', 'Item not in cart');
@@ -112,8 +112,8 @@ export class CartService {
     });
   }
 
-  /** Deletes carts past their idle TTL; returns how many. */
+  /** Deletes this shop's carts past their idle TTL; returns how many. */
   sweep(): Promise<number> {
-    return carts.deleteIdle(this.database.db, this.idleSince());
+    return carts.deleteIdle(this.shop.db, this.idleSince());
   }
 }

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { StoreSchema } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { ShopDb } from '../sandboxes/shop.js';
 import { fail, type Failure } from '../shared/result.js';
 
 /**
@@ -12,21 +12,22 @@ export const notEnoughStock = (name: string, requested: number, available: numbe
 
 export const inventory = {
   /** Takes `quantity` units if that many are available; false (and nothing changed) otherwise. */
-  async reserve(db: Kysely<StoreSchema>, productId: number, quantity: number): Promise<boolean> {
-    const result = await db
+  async reserve(db: ShopDb, productId: number, quantity: number): Promise<boolean> {
+    const result = await db.q
       .updateTable('products')
       .set({ stock: sql`stock - ${quantity}` })
+      .where('sandbox', '=', db.key)
       .where('id', '=', productId)
       .where('stock', '>=', quantity)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   },
 
-  async release(db: Kysely<StoreSchema>, productId: number, quantity: number): Promise<void> {
-    await db.updateTable('products').set({ stock: sql`stock + ${quantity}` }).where('id', '=', productId).execute();
+  async release(db: ShopDb, productId: number, quantity: number): Promise<void> {
+    await db.q.updateTable('products').set({ stock: sql`stock + ${quantity}` }).where('sandbox', '=', db.key).where('id', '=', productId).execute();
   },
 
-  async available(db: Kysely<StoreSchema>, productId: number): Promise<{ name: string; stock: number } | undefined> {
-    return db.selectFrom('products').select(['name', 'stock']).where('id', '=', productId).executeTakeFirst();
+  async available(db: ShopDb, productId: number): Promise<{ name: string; stock: number } | undefined> {
+    return db.q.selectFrom('products').select(['name', 'stock']).where('sandbox', '=', db.key).where('id', '=', productId).executeTakeFirst();
   },
 };

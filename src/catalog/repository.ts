@@ -21,11 +21,14 @@ export interface CatalogState {
  * Catalog reads: the hottest paths of the store. They are written as SQL templates rather than
  * with the query builder because building and compiling a query costs several times more than
  * SQLite takes to run it; the SQL is plain and evaluates identically on PostgreSQL and SQLite.
+ * Every statement is about one sandbox: `sandbox = <key>` is its first condition.
  */
 export class CatalogRepository {
   constructor(
     private readonly db: Kysely<StoreSchema>,
     private readonly dialect: Dialect,
+    /** The sandbox read (0: the root shop). */
+    private readonly key = 0,
   ) {}
 
   private async all<T>(query: RawBuilder<T>): Promise<T[]> {
@@ -39,27 +42,27 @@ export class CatalogRepository {
    */
   async state(): Promise<CatalogState> {
     const [row] = await this.all(sql<CatalogState>`select version, (select min(expires_at) from orders
-      where status = 'pending_payment') as next_deadline from catalog_version where id = 1`);
+      where sandbox = ${this.key} and status = 'pending_payment') as next_deadline from catalog_version where sandbox = ${this.key}`);
     return { version: Number(row?.version ?? 0), next_deadline: row?.next_deadline === null || row?.next_deadline === undefined ? null : Number(row.next_deadline) };
   }
 
   /** Up to `limit` products in id order, with their match keys: the copy a small catalog is served from. */
   catalogRows(limit: number): Promise<CatalogRow[]> {
-    return this.all(sql<CatalogRow>`select ${PRODUCT}, brand_lc, name_lc, description_lc from products order by id limit ${limit}`);
+    return this.all(sql<CatalogRow>`select ${PRODUCT}, brand_lc, name_lc, description_lc from products where sandbox = ${this.key} order by id limit ${limit}`);
   }
 
   categories(): Promise<Category[]> {
-    return this.all(sql<Category>`select id, name, slug from categories order by id`);
+    return this.all(sql<Category>`select id, name, slug from categories where sandbox = ${this.key} order by id`);
   }
 
   async category(id: number): Promise<Category | undefined> {
     if (!isStorableId(id)) return undefined;
-    return (await this.all(sql<Category>`select id, name, slug from categories where id = ${id}`))[0];
+    return (await this.all(sql<Category>`select id, name, slug from categories where sandbox = ${this.key} and id = ${id}`))[0];
   }
 
   async product(id: number): Promise<ProductColumns | undefined> {
     if (!isStorableId(id)) return undefined;
-    return (await this.all(sql<ProductColumns>`select ${PRODUCT} from products where id = ${id}`))[0];
+    return (await this.all(sql<ProductColumns>`select ${PRODUCT} from products where sandbox = ${this.key} and id = ${id}`))[0];
   }
 
   /** The product and its category in one round trip (the detail page is read far more than written). */
@@ -67,7 +70,7 @@ export class CatalogRepository {
     if (!isStorableId(id)) return undefined;
     const [row] = await this.all(sql<ProductColumns & { c_name: string; c_slug: string }>`
       select p.id, p.name, p.price_cents, p.category_id, p.brand, p.rating, p.stock, p.description, c.name as c_name, c.slug as c_slug
-      from products p join categories c on c.id = p.category_id where p.id = ${id}`);
+      from products p join categories c on c.sandbox = p.sandbox and c.id = p.category_id where p.sandbox = ${this.key} and p.id = ${id}`);
     if (!row) return undefined;
     const { c_name, c_slug, ...product } = row;
     return { ...product, category: { id: product.category_id, name: c_name, slug: c_slug } };
@@ -75,12 +78,12 @@ export class CatalogRepository {
 
   related(product: ProductColumns, limit: number): Promise<ProductColumns[]> {
     return this.all(sql<ProductColumns>`select ${PRODUCT} from products
-      where category_id = ${product.category_id} and id <> ${product.id} order by id limit ${limit}`);
+      where sandbox = ${this.key} and category_id = ${product.category_id} and id <> ${product.id} order by id limit ${limit}`);
   }
 
   async brands(categoryId: number | undefined): Promise<string[]> {
-    const where = categoryId === undefined ? sql`` : sql`where category_id = ${isStorableId(categoryId) ? categoryId : 0}`;
-    const rows = await this.all(sql<{ brand: string }>`select distinct brand from products ${where} order by brand`);
+    const where = categoryId === undefined ? sql`` : sql`and category_id = ${isStorableId(categoryId) ? categoryId : 0}`;
+    const rows = await this.all(sql<{ brand: string }>`select distinct brand from products where sandbox = ${this.key} ${where} order by brand`);
     return rows.map((r) => r.brand);
   }
 
@@ -90,7 +93,7 @@ export class CatalogRepository {
   }
 
   private conditions(q: ProductQuery): RawBuilder<unknown> {
-    const parts: RawBuilder<unknown>[] = [];
+    const parts: RawBuilder<unknown>[] = [sql`sandbox = ${this.key}`];
     if (q.category_id !== undefined) parts.push(sql`category_id = ${isStorableId(q.category_id) ? q.category_id : 0}`);
     if (q.brand !== undefined) parts.push(sql`brand_lc = ${q.brand.toLowerCase()}`);
     if (q.min_price !== undefined) parts.push(sql`price_cents >= ${centsAtLeast(q.min_price)}`);
@@ -99,15 +102,16 @@ export class CatalogRepository {
     if (q.in_stock === true) parts.push(sql`stock > 0`);
     if (q.search) {
       const term = q.search.toLowerCase();
-      // On SQLite the trigram FTS index narrows the rows first (it needs 3+ characters); on
-      // PostgreSQL the trigram GIN indexes serve the LIKE itself. The LIKE decides on both.
-      if (this.dialect === 'sqlite' && [...term].length >= 3) {
-        parts.push(sql`id in (select rowid from products_fts where products_fts match ${`"${term.replace(/"/g, '""')}"`})`);
+      // On SQLite the trigram FTS index narrows the root's rows first (it needs 3+ characters;
+      // it holds sandbox 0 only, so no sandbox pays for another's matches); on PostgreSQL the
+      // trigram GIN indexes serve the LIKE itself. The LIKE decides on both.
+      if (this.dialect === 'sqlite' && this.key === 0 && [...term].length >= 3) {
+        parts.push(sql`rowid in (select rowid from products_fts where products_fts match ${`"${term.replace(/"/g, '""')}"`})`);
       }
       const pattern = likeContains(term);
       parts.push(sql`(name_lc like ${pattern} escape '\\' or description_lc like ${pattern} escape '\\')`);
     }
-    return parts.length ? sql`where ${sql.join(parts, sql` and `)}` : sql``;
+    return sql`where ${sql.join(parts, sql` and `)}`;
   }
 
   /** One page of matches and their total; `knownTotal` (counted earlier for the same filters and version) saves the count. */

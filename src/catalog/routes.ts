@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
 import type { ProductQuery } from './model.js';
-import type { CatalogService } from './service.js';
 
 export const CategorySchema = Type.Object(
   { id: Type.Integer(), name: Type.String(), slug: Type.String() },
@@ -69,14 +68,13 @@ const BOOLEAN_WORDS: Record<string, string> = {
   false: 'false', '0': 'false', no: 'false', off: 'false', f: 'false', n: 'false',
 };
 
-export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService }> = async (app, { catalog }) => {
-  app.addSchema(CategorySchema);
-  app.addSchema(ProductSchema);
+/** Catalog reads, against the request's shop (`req.shop`). The caller adds CategorySchema and ProductSchema (the admin routes use them too). */
+export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ProductDetailSchema);
 
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
-  }, () => catalog.categories());
+  }, (req) => req.shop.catalog.categories());
 
   app.get('/categories/:category_id', {
     schema: {
@@ -86,7 +84,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       params: Type.Object({ category_id: Type.Integer() }),
       response: responses(Type.Ref('Category'), CATEGORY, { 404: ['Category not found'], 422: integerIssue('path', 'category_id') }),
     },
-  }, async (req, reply) => send(reply, await catalog.category(req.params.category_id)));
+  }, async (req, reply) => send(reply, await req.shop.catalog.category(req.params.category_id)));
 
   app.get('/products', {
     schema: {
@@ -106,7 +104,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       if (typeof query.order === 'string') query.order = query.order.toLowerCase();
     },
     // page and page_size are optional for clients; the validator (useDefaults) fills them in.
-  }, (req) => catalog.products(req.query as ProductQuery));
+  }, (req) => req.shop.catalog.products(req.query as ProductQuery));
 
   app.get('/products/:product_id', {
     schema: {
@@ -116,7 +114,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       params: Type.Object({ product_id: Type.Integer() }),
       response: responses(Type.Ref('ProductDetail'), { ...PRODUCT, category: CATEGORY }, { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
-  }, async (req, reply) => send(reply, await catalog.product(req.params.product_id)));
+  }, async (req, reply) => send(reply, await req.shop.catalog.product(req.params.product_id)));
 
   app.get('/products/:product_id/related', {
     schema: {
@@ -127,7 +125,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 4 })) }),
       response: responses(Type.Array(Type.Ref('Product')), [PRODUCT_2], { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
-  }, async (req, reply) => send(reply, await catalog.related(req.params.product_id, req.query.limit as number)));
+  }, async (req, reply) => send(reply, await req.shop.catalog.related(req.params.product_id, req.query.limit as number)));
 
   app.get('/brands', {
     schema: {
@@ -137,5 +135,5 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<{ catalog: CatalogService 
       querystring: Type.Object({ category_id: Type.Optional(Type.Integer()) }),
       response: responses(Type.Array(Type.String()), ['ChargeTech', 'SoundMax'], { 422: integerIssue('query', 'category_id') }),
     },
-  }, (req) => catalog.brands(req.query.category_id));
+  }, (req) => req.shop.catalog.brands(req.query.category_id));
 };

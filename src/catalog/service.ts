@@ -2,6 +2,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { toProduct, type Category, type Product, type ProductColumns, type ProductQuery } from './model.js';
 import type { CatalogRepository } from './repository.js';
 import { CatalogSnapshot } from './snapshot.js';
+import type { Clock } from '../sandboxes/shop.js';
 
 export interface ProductPage {
   total: number;
@@ -13,13 +14,13 @@ export interface ProductPage {
 export type ProductDetail = Product & { category: Category };
 
 export interface CatalogServiceOptions {
+  /** The shop's clock: an order past its deadline on it no longer holds stock. */
+  clock: Clock;
   /**
    * Returns the stock held by orders past their deadline (expires them). Called before a read
    * whenever such an order exists, so no read ever counts an expired hold.
    */
   releaseExpiredHolds: () => Promise<unknown>;
-  /** Catalogs of at most this many products are served from memory; larger ones from SQL. */
-  memoryLimit?: number;
 }
 
 /** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */
@@ -34,62 +35,71 @@ const filterKey = (q: ProductQuery): string =>
 const pageKey = (q: ProductQuery): string => `${filterKey(q)}|${q.sort_by ?? ''}|${q.order ?? 'asc'}|${q.page}|${q.page_size}`;
 
 /**
- * Catalog reads. Each request first reads the catalog state (one small statement: the catalog
- * version, which every process's writes move, and the earliest pending deadline). While the
- * version is the one cached, a small catalog is answered from memory and repeated listings from a
- * page cache; a new version (a sale, a price change, in this process or another) drops both, so
- * stock shown is never older than the request.
+ * What a process keeps of one sandbox's catalog between requests (ShopFactory holds one per
+ * sandbox key): its in-memory copy when it is small, and the page and count caches of one version.
+ */
+export class CatalogCache {
+  snapshot: CatalogSnapshot | undefined;
+  /** Set once the catalog is found larger than memoryLimit: from then on SQL serves it. */
+  large = false;
+  loading: Promise<CatalogSnapshot | undefined> | undefined;
+  releasing: Promise<unknown> | undefined;
+  version = -1;
+  readonly pages = new Map<string, ProductPage>();
+  readonly totals = new Map<string, number>();
+
+  /** Catalogs of at most memoryLimit products are served from memory; larger ones from SQL. */
+  constructor(readonly memoryLimit = 10_000) {}
+}
+
+/**
+ * Catalog reads of one shop. Each request first reads the catalog state (one small statement: the
+ * catalog version, which every process's writes move, and the earliest pending deadline). While
+ * the version is the one cached, a small catalog is answered from memory and repeated listings
+ * from a page cache; a new version (a sale, a price change, in this process or another) drops
+ * both, so stock shown is never older than the request.
  */
 export class CatalogService {
-  private readonly memoryLimit: number;
-  private snapshot: CatalogSnapshot | undefined;
-  /** Set once the catalog is found larger than memoryLimit: from then on SQL serves it. */
-  private large = false;
-  private loading: Promise<CatalogSnapshot | undefined> | undefined;
-  private releasing: Promise<unknown> | undefined;
-  private cacheVersion = -1;
-  private readonly pages = new Map<string, ProductPage>();
-  private readonly totals = new Map<string, number>();
-
   constructor(
     private readonly repo: CatalogRepository,
+    private readonly cache: CatalogCache,
     private readonly options: CatalogServiceOptions,
-  ) {
-    this.memoryLimit = options.memoryLimit ?? 10_000;
-  }
+  ) {}
 
   /** The catalog as of now: its version, and its in-memory copy when it is small. */
   private async current(): Promise<{ version: number; snapshot: CatalogSnapshot | undefined }> {
+    const cache = this.cache;
     let state = await this.repo.state();
-    if (state.next_deadline !== null && state.next_deadline <= Date.now()) {
-      this.releasing ??= this.options.releaseExpiredHolds().finally(() => (this.releasing = undefined));
-      await this.releasing;
+    if (state.next_deadline !== null && state.next_deadline <= this.options.clock.now()) {
+      cache.releasing ??= this.options.releaseExpiredHolds().finally(() => (cache.releasing = undefined));
+      await cache.releasing;
       state = await this.repo.state();
     }
     const { version } = state;
-    if (version > this.cacheVersion) {
-      this.cacheVersion = version;
-      this.pages.clear();
-      this.totals.clear();
+    if (version > cache.version) {
+      cache.version = version;
+      cache.pages.clear();
+      cache.totals.clear();
     }
-    if (this.large) return { version, snapshot: undefined };
-    if (this.snapshot && this.snapshot.version >= version) return { version, snapshot: this.snapshot };
-    this.loading ??= this.load(version).finally(() => (this.loading = undefined));
-    const loaded = await this.loading;
+    if (cache.large) return { version, snapshot: undefined };
+    if (cache.snapshot && cache.snapshot.version >= version) return { version, snapshot: cache.snapshot };
+    cache.loading ??= this.load(version).finally(() => (cache.loading = undefined));
+    const loaded = await cache.loading;
     // A load started for an older version may finish after this request read a newer one: load again.
     return loaded && loaded.version < version ? this.current() : { version, snapshot: loaded };
   }
 
   private async load(version: number): Promise<CatalogSnapshot | undefined> {
-    const [rows, categories] = await Promise.all([this.repo.catalogRows(this.memoryLimit + 1), this.repo.categories()]);
-    if (rows.length > this.memoryLimit) {
-      this.large = true;
-      this.snapshot = undefined;
+    const { memoryLimit } = this.cache;
+    const [rows, categories] = await Promise.all([this.repo.catalogRows(memoryLimit + 1), this.repo.categories()]);
+    if (rows.length > memoryLimit) {
+      this.cache.large = true;
+      this.cache.snapshot = undefined;
       return undefined;
     }
     // Rows were read after the version: they are at least that new, never older.
-    this.snapshot = new CatalogSnapshot(version, rows, categories);
-    return this.snapshot;
+    this.cache.snapshot = new CatalogSnapshot(version, rows, categories);
+    return this.cache.snapshot;
   }
 
   async categories(): Promise<Category[]> {
@@ -106,24 +116,24 @@ export class CatalogService {
   async products(query: ProductQuery): Promise<ProductPage> {
     const { version, snapshot } = await this.current();
     const key = pageKey(query);
-    const cached = this.pages.get(key);
+    const cached = this.cache.pages.get(key);
     if (cached) return cached;
     const { total, rows } = snapshot ? snapshot.products(query) : await this.sqlProducts(query, version);
     const page = { total, page: query.page, page_size: query.page_size, products: rows.map(toProduct) };
-    this.remember(version, this.pages, key, page);
+    this.remember(version, this.cache.pages, key, page);
     return page;
   }
 
   /** SQL listing; the exact total (the costly part on a large catalog) is counted once per filter and version. */
   private async sqlProducts(query: ProductQuery, version: number): Promise<{ total: number; rows: ProductColumns[] }> {
     const key = filterKey(query);
-    const result = await this.repo.products(query, this.totals.get(key));
-    this.remember(version, this.totals, key, result.total);
+    const result = await this.repo.products(query, this.cache.totals.get(key));
+    this.remember(version, this.cache.totals, key, result.total);
     return result;
   }
 
   private remember<T>(version: number, cache: Map<string, T>, key: string, value: T): void {
-    if (version !== this.cacheVersion) return;
+    if (version !== this.cache.version) return;
     if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
     cache.set(key, value);
   }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.js';
+import { sandboxMigration } from './sandbox-migration.js';
 
 /**
  * Versioned migrations of the store database, applied in name order. Both dialects run the same
@@ -201,4 +202,5 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.createIndex('products_brand_lc_name_id').on('products').columns(['brand_lc', 'name', 'id']).execute();
     },
   }),
+  '0007_sandboxes': sandboxMigration,
 };

@@ -1,4 +1,10 @@
-/** Row types of the store's tables. Money columns are integer cents, times are epoch milliseconds. */
+import type { Generated } from 'kysely';
+
+/**
+ * Row types of the store's tables. Money columns are integer cents, times are epoch milliseconds.
+ * Every table also has `sandbox`, the key of the sandbox a row belongs to (0: the root shop), leading
+ * its keys (migration 0007); the row types below leave it out and `Keyed<...>` adds it back.
+ */
 export interface CategoryRow {
   id: number;
   name: string;
@@ -75,21 +81,61 @@ export interface RefundedPaymentRow {
   created_at: number;
 }
 
-/** A single row (id 1) whose version moves with every change to products or categories. */
+/** One row per sandbox whose version moves with every change to its products or categories. */
 export interface CatalogVersionRow {
-  id: number;
+  sandbox: number;
   version: number;
   bumped_by: string | null;
 }
 
+/**
+ * `live`: a sandbox clients use (public_id set; `default` is key 0). `snapshot`: a saved state of
+ * `parent`, named `name`. `creation`: the state `parent` was created with (reset goes back to it).
+ * `template`: the seed catalog that new default-catalog sandboxes are copied from.
+ */
+export type SandboxKind = 'live' | 'snapshot' | 'creation' | 'template';
+
+export interface SandboxRow {
+  sandbox: number;
+  public_id: string | null;
+  kind: SandboxKind;
+  parent: number | null;
+  name: string | null;
+  /** Live sandboxes: the hidden row reset copies from (the template, or the sandbox's creation row). */
+  origin: number | null;
+  seed: number | null;
+  /** Ids handed out in deterministic mode so far. */
+  id_counter: number;
+  /** The clock: frozen at this instant (epoch ms), or null to follow real time plus offset_ms. */
+  frozen_at: number | null;
+  offset_ms: number;
+  /** The `now` the sandbox was created with (reset returns its clock there). */
+  start_at: number | null;
+  created_at: number;
+  last_used_at: number;
+  /** Real time after which an idle sandbox is deleted (null: never, the root). */
+  expires_at: number | null;
+}
+
+/** The sandboxes table: keys come from the database, counters and offsets start at 0. */
+export type SandboxTable = Omit<SandboxRow, 'sandbox' | 'id_counter' | 'offset_ms'> & {
+  sandbox: Generated<number>;
+  id_counter: Generated<number>;
+  offset_ms: Generated<number>;
+};
+
+/** A row type with its sandbox key, as stored. */
+export type Keyed<T> = T & { sandbox: number };
+
 export interface StoreSchema {
+  sandboxes: SandboxTable;
   catalog_version: CatalogVersionRow;
-  categories: CategoryRow;
-  products: ProductRow;
-  carts: CartRow;
-  cart_items: CartItemRow;
-  orders: OrderRow;
-  order_items: OrderItemRow;
-  idempotency_keys: IdempotencyRow;
-  refunded_payments: RefundedPaymentRow;
+  categories: Keyed<CategoryRow>;
+  products: Keyed<ProductRow>;
+  carts: Keyed<CartRow>;
+  cart_items: Keyed<CartItemRow>;
+  orders: Keyed<OrderRow>;
+  order_items: Keyed<OrderItemRow>;
+  idempotency_keys: Keyed<IdempotencyRow>;
+  refunded_payments: Keyed<RefundedPaymentRow>;
 }

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { SIGNATURE_HEADER, signPayload } from '../payments/signature.js';
+import { ROOT } from './sandbox-repository.js';
 import type { CallbackSender, DeliveryOutcome, GatewayService } from './service.js';
 
 /**
- * Delivery of payment outcomes to the store (`POST {STORE_URL}/payments/confirm`) and the worker
+ * Delivery of payment outcomes to the store (`POST {STORE_URL}/payments/confirm`, or
+ * `{STORE_URL}/sandboxes/{id}/payments/confirm` for a sandbox's payments) and the worker
  * that retries the ones that did not get through. The jobs themselves live in the database
  * (callback_jobs, written with the payment), so a restart loses none.
  */
@@ -45,23 +47,28 @@ function networkError(error: unknown, timeoutMs: number): string {
  * closed by the pool when idle.
  */
 export class HttpCallbackSender implements CallbackSender {
-  private readonly path: string;
+  private readonly basePath: string;
   private readonly pool: Pool;
 
   constructor(private readonly options: HttpCallbackSenderOptions) {
     const base = new URL(options.storeUrl);
-    this.path = `${base.pathname.replace(/\/+$/, '')}/payments/confirm`;
+    this.basePath = base.pathname.replace(/\/+$/, '');
     this.pool = new Pool(base.origin);
   }
 
-  async send(payload: string): Promise<DeliveryOutcome> {
+  /** The store's confirm path for a sandbox: the root's for `default`. */
+  private pathFor(sandboxId: string): string {
+    return sandboxId === ROOT.id ? `${this.basePath}/payments/confirm` : `${this.basePath}/sandboxes/${sandboxId}/payments/confirm`;
+  }
+
+  async send(payload: string, sandboxId: string): Promise<DeliveryOutcome> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     // Signed per attempt: the timestamp inside the signature must be fresh when the store checks it.
     if (this.options.secret) headers[SIGNATURE_HEADER] = signPayload(this.options.secret, payload);
     const signed = this.options.secret !== undefined;
     try {
       const response = await this.pool.request({
-        path: this.path,
+        path: this.pathFor(sandboxId),
         method: 'POST',
         headers,
         body: payload,
@@ -97,6 +104,8 @@ export interface CallbackWorkerOptions {
 export class CallbackWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** A wake-up came while a poll was running: poll again when it ends. */
+  private again = false;
   private stopped = false;
 
   constructor(
@@ -118,11 +127,26 @@ export class CallbackWorker {
     await this.running;
   }
 
+  /** Polls now (a sandbox clock moved: retries may have become due) rather than at the next tick. */
+  wake(): void {
+    this.poll();
+  }
+
   private poll(): void {
-    if (this.stopped || this.running) return;
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = this.runDue()
       .catch((error: unknown) => this.log.error({ err: error }, 'callback worker poll failed'))
-      .finally(() => (this.running = undefined));
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.poll();
+        }
+      });
   }
 
   private async runDue(): Promise<void> {

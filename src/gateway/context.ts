@@ -6,15 +6,39 @@ import { GatewayRepository, type GatewaySchema } from './repository.js';
 
 export type Db = Kysely<GatewaySchema>;
 
-/** What every part of the gateway's service shares: the database, its queries, the log. */
+/** A sandbox's time source: epoch milliseconds, frozen, real time plus an offset, or real time (the root). */
+export interface Clock {
+  now(): number;
+}
+
+/** Where new payment ids come from: random, or derived from a seeded sandbox's counter (ids.ts). */
+export interface IdSource {
+  /** A new `pay_` id; a seeded source takes its counter in `trx`, the transaction that creates the payment. */
+  payment(trx: Db): Promise<string>;
+}
+
+/** Which sandbox a scope serves: its key in every table and its id on the wire. */
+export interface SandboxRef {
+  key: number;
+  id: string;
+}
+
+/**
+ * What every part of the gateway's service shares for one sandbox (one request or one callback
+ * job): the database, that sandbox's queries (every one filtered by its key), its clock, its id
+ * source, the log. Built per request by GatewayService, so no function takes a sandbox argument.
+ */
 export class GatewayContext {
   readonly repo: GatewayRepository;
 
   constructor(
     readonly database: Database<GatewaySchema>,
     readonly log: Logger,
+    readonly sandbox: SandboxRef,
+    readonly clock: Clock,
+    readonly ids: IdSource,
   ) {
-    this.repo = new GatewayRepository(database.dialect);
+    this.repo = new GatewayRepository(database.dialect, sandbox.key);
   }
 
   /** One transaction; every path through fn commits (answers that change nothing write nothing). */

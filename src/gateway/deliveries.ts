@@ -13,7 +13,8 @@ export type DeliveryOutcome = { signed: boolean } & (
 );
 
 export interface CallbackSender {
-  send(payload: string): Promise<DeliveryOutcome>;
+  /** Posts payload to the store's confirm path of that sandbox (`default`: the root path). */
+  send(payload: string, sandboxId: string): Promise<DeliveryOutcome>;
 }
 
 /** Exponential backoff with jitter: base * 2^(attempt-1) * random(0.5..1.5). */
@@ -23,6 +24,9 @@ export function backoffDelay(attempt: number, baseDelayMs: number, random: () =>
 
 /** One attempt to make: the job's message as it was when the attempt was claimed. */
 export interface ClaimedCallback {
+  /** The sandbox key of the job, and the sandbox's generation when the attempt began. */
+  sandbox: number;
+  generation: number;
   paymentId: string;
   /** The number this attempt gets for this message (1 is the first). */
   attempt: number;
@@ -70,11 +74,16 @@ export class Deliveries {
   ) {}
 
   send(payload: string): Promise<DeliveryOutcome> {
-    return this.sender.send(payload);
+    return this.sender.send(payload, this.ctx.sandbox.id);
   }
 
-  /** Books one attempt in the caller's transaction; undefined if its job is gone (a reset). */
+  /**
+   * Books one attempt made at `now` (the sandbox's time, which also schedules a retry) in the
+   * caller's transaction; undefined if its job is gone (a reset) or its sandbox's rows were
+   * replaced meanwhile (a restore: the attempt belongs to a history that no longer exists).
+   */
   async record(trx: Db, claim: ClaimedCallback, outcome: DeliveryOutcome, now: number): Promise<AttemptEffect | undefined> {
+    if ((await this.ctx.repo.generation(trx)) !== claim.generation) return undefined;
     const job = await this.ctx.repo.job(trx, claim.paymentId);
     if (!job) return undefined;
     const message = JSON.parse(claim.payload) as { order_id: string; status: CallbackEvent };
@@ -98,7 +107,7 @@ export class Deliveries {
       state = 'pending';
       nextAttemptAt = now + backoffDelay(claim.attempt, this.options.callbackBaseDelayMs, this.options.random);
     }
-    const changes = { state, attempts: claim.attempt, next_attempt_at: nextAttemptAt, updated_at: now };
+    const changes = { state, attempts: claim.attempt, next_attempt_at: nextAttemptAt, updated_at: Date.now() };
     if (!(await this.ctx.repo.advanceJob(trx, claim.paymentId, claim.payload, changes))) {
       return { ...effect, stale: true, state: job.state, nextAttemptAt: undefined, refund: undefined };
     }
@@ -116,28 +125,14 @@ export class Deliveries {
     else if (outcome.kind === 'delivered') log.info(context, 'callback delivered');
     else if (outcome.kind === 'refused') log.info({ ...context, detail: outcome.detail }, 'callback refused by the store');
     else if (effect.state === 'failed') log.error({ ...context, error: outcome.error }, 'callback delivery failed: giving up after the last attempt');
-    else log.info({ ...context, error: outcome.error, retry_in_ms: effect.nextAttemptAt! - Date.now() }, 'callback attempt failed: will retry');
+    else log.info({ ...context, error: outcome.error, retry_in_ms: effect.nextAttemptAt! - this.ctx.clock.now() }, 'callback attempt failed: will retry');
     if (effect.refund) logRefund(this.ctx, effect.refund);
   }
 
-  /** Takes up to `limit` due callback jobs for one attempt each. */
-  claimDue(limit: number): Promise<ClaimedCallback[]> {
-    const now = Date.now();
-    return this.ctx.tx(async (trx) => {
-      const claimed: ClaimedCallback[] = [];
-      for (const job of await this.ctx.repo.dueJobs(trx, now, limit)) {
-        if (await this.ctx.repo.claimJob(trx, job, now + this.options.callbackLeaseMs, now)) {
-          claimed.push({ paymentId: job.payment_id, attempt: job.attempts + 1, payload: job.payload });
-        }
-      }
-      return claimed;
-    });
-  }
-
-  /** One background attempt at a claimed job. */
+  /** One background attempt at a claimed job of this scope's sandbox. */
   async deliver(claim: ClaimedCallback): Promise<void> {
-    const outcome = await this.sender.send(claim.payload);
-    const effect = await this.ctx.tx((trx) => this.record(trx, claim, outcome, Date.now()));
+    const outcome = await this.send(claim.payload);
+    const effect = await this.ctx.tx((trx) => this.record(trx, claim, outcome, this.ctx.clock.now()));
     if (effect) this.log(effect);
   }
 }

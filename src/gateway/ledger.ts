@@ -16,7 +16,7 @@ export function transactionView(entry: LedgerEntry): Record<string, unknown> {
   return { order_id: entry.order_id, ...common, payment_id: entry.payment_id, type: entry.type, created_at: iso(entry.created_at) };
 }
 
-type Movement = Omit<Insertable<LedgerTable>, 'balance_after_cents'>;
+type Movement = Omit<Insertable<LedgerTable>, 'balance_after_cents' | 'sandbox'>;
 
 /**
  * The account and its movements. Every balance change goes through `move`, inside the caller's
@@ -57,7 +57,7 @@ export class Ledger {
       if (amount.cents > balance) {
         return failed(402, MESSAGES.insufficientFunds, { balance: toAmount(balance), requested: toAmount(amount.cents) });
       }
-      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: Date.now() });
+      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: this.ctx.clock.now() });
       return {
         status: 200,
         body: {

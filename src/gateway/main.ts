@@ -10,6 +10,8 @@ import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
 import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
+import { isLoopback } from './admin-routes.js';
+import { SandboxAdmin } from './sandboxes.js';
 
 /**
  * `npm run start:payments`: the payments gateway on HOST:PAYMENTS_PORT with its own database
@@ -36,8 +38,13 @@ async function main(): Promise<void> {
   const ping = async () => {
     await sql`select 1`.execute(database.db);
   };
-  const app = buildGatewayApp({ service, logger: log, accessLog: accessLogEnabled(config.log), ping });
   const worker = new CallbackWorker(service, log, { pollIntervalMs: config.callbackPollIntervalMs });
+  // Sandbox management: with ADMIN_API_KEY behind it, without one only on a loopback address.
+  const adminEnabled = config.adminApiKey !== undefined || isLoopback(config.host);
+  const admin = adminEnabled
+    ? { admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()), adminKey: config.adminApiKey }
+    : undefined;
+  const app = buildGatewayApp({ service, admin, logger: log, accessLog: accessLogEnabled(config.log), ping });
 
   try {
     await listen(app, { host: config.host, port: config.port, variable: 'PAYMENTS_PORT', server: 'payments gateway' });
@@ -46,6 +53,7 @@ async function main(): Promise<void> {
     throw error;
   }
   worker.start();
+  if (!admin) log.warn({ host: config.host }, 'sandbox management endpoints disabled: set ADMIN_API_KEY to serve them on a non-loopback address');
   // The store warns about unsigned callbacks (it is the side that accepts them): once, not twice under npm start.
   const url = serverUrl(config.host, config.port);
   log.info(
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
       store_url: config.storeUrl,
       database: redactUrl(config.databaseUrl),
       signed_callbacks: Boolean(config.webhookSecret),
+      sandbox_admin: admin ? (admin.adminKey ? 'admin key required' : 'open (loopback only)') : 'disabled',
     },
     `payments gateway listening on ${url} (docs: ${url}/docs)`,
   );

@@ -1,5 +1,6 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../db/database.js';
+import { sandboxesMigration } from './migration-sandboxes.js';
 
 /**
  * Versioned migrations of the payments gateway's own database (tracked in `gateway_migrations`),
@@ -100,5 +101,8 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
       // attempt records which message it carried. Null for attempts made before this migration.
       await db.schema.alterTable('callback_attempts').addColumn('event', 'text').execute();
     },
+  }),
+  '0003_sandboxes': (dialect) => ({
+    up: (db: AnyDb) => sandboxesMigration(db, dialect),
   }),
 };

@@ -1,4 +1,3 @@
-import { newPaymentId } from '../shared/ids.js';
 import { toAmount } from '../shared/money.js';
 import type { Db, GatewayContext } from './context.js';
 import type { ClaimedCallback, Deliveries, DeliveryOptions } from './deliveries.js';
@@ -10,7 +9,7 @@ import { declineFor, failed, MESSAGES, parseOrderPayment, type Answer, type Orde
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Runs fn for a key after every earlier call for that key has finished (one process). */
-class KeyedMutex {
+export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -35,11 +34,10 @@ class KeyedMutex {
  * and the order can be paid again (the store decides whether it still wants the money).
  */
 export class OrderPayments {
-  /** Requests for one order queue up in this process, so a repeat gets the first one's final answer. */
-  private readonly orderLocks = new KeyedMutex();
-
   constructor(
     private readonly ctx: GatewayContext,
+    /** Shared by every scope of the process: requests for one order queue up, so a repeat gets the first one's final answer. */
+    private readonly orderLocks: KeyedMutex,
     private readonly ledger: Ledger,
     private readonly deliveries: Deliveries,
     private readonly options: Pick<DeliveryOptions, 'callbackLeaseMs'>,
@@ -53,17 +51,18 @@ export class OrderPayments {
   async payOrder(body: unknown): Promise<Answer> {
     const parsed = parseOrderPayment(body);
     if (!parsed.ok) return parsed.answer;
-    return this.orderLocks.run(parsed.value.orderId, () => this.payOrderOnce(parsed.value));
+    return this.orderLocks.run(`${this.ctx.sandbox.key}:${parsed.value.orderId}`, () => this.payOrderOnce(parsed.value));
   }
 
   private async payOrderOnce({ orderId, amount, card }: OrderPaymentRequest): Promise<Answer> {
-    const now = Date.now();
+    const now = this.ctx.clock.now();
     const start = await this.ctx.tx(async (trx) => {
       const balance = await this.ledger.balance(trx, true);
+      const generation = (await this.ctx.repo.generation(trx))!;
       const kept = await this.ctx.repo.keptPayment(trx, orderId);
       if (kept) return { kind: 'replay' as const, answer: await this.replay(trx, kept) };
 
-      const paymentId = newPaymentId();
+      const paymentId = await this.ctx.ids.payment(trx);
       const decline = declineFor(card, amount.cents, balance);
       const entry = decline
         ? undefined
@@ -83,18 +82,21 @@ export class OrderPayments {
       };
       await this.ctx.repo.insertPayment(trx, payment);
       const payload = callbackPayload(payment, decline ? 'failed' : 'success', decline?.reason);
-      // The outbox job is born claimed by this request (its inline attempt); if the process dies
-      // before recording that attempt, the worker takes the job over when the lease runs out.
+      // The outbox job is born due and leased to this request (its inline attempt); if the process
+      // dies before recording that attempt, the worker takes the job over when the lease (real
+      // time, whatever the sandbox's clock does) runs out.
+      const realNow = Date.now();
       await this.ctx.repo.insertJob(trx, {
         payment_id: paymentId,
         payload,
         state: 'pending',
         attempts: 0,
-        next_attempt_at: now + this.options.callbackLeaseMs,
+        next_attempt_at: now,
+        leased_until: realNow + this.options.callbackLeaseMs,
         created_at: now,
-        updated_at: now,
+        updated_at: realNow,
       });
-      return { kind: 'new' as const, paymentId, payload, decline, entry };
+      return { kind: 'new' as const, paymentId, payload, decline, entry, generation };
     });
 
     if (start.kind === 'replay') {
@@ -107,10 +109,10 @@ export class OrderPayments {
     if (decline) this.ctx.log.info({ ...context, reason: decline.reason }, 'payment failed');
     else this.ctx.log.info({ ...context, balance: toAmount(entry!.balance_after_cents) }, 'payment succeeded');
 
-    const claim: ClaimedCallback = { paymentId, attempt: 1, payload: start.payload };
+    const claim: ClaimedCallback = { sandbox: this.ctx.sandbox.key, generation: start.generation, paymentId, attempt: 1, payload: start.payload };
     const outcome = await this.deliveries.send(start.payload);
     const { answer, effect } = await this.ctx.tx(async (trx) => {
-      const effect = await this.deliveries.record(trx, claim, outcome, Date.now());
+      const effect = await this.deliveries.record(trx, claim, outcome, this.ctx.clock.now());
       const requested = toAmount(amount.cents);
       let answer: Answer;
       if (decline) {
@@ -169,7 +171,7 @@ export class OrderPayments {
       if (!payment) return failed(404, MESSAGES.paymentNotFound);
       if (payment.status === 'refunded') return failed(400, MESSAGES.alreadyRefunded);
       if (payment.status !== 'succeeded') return failed(400, MESSAGES.notRefundable);
-      return (await refundWithin(this.ctx, this.ledger, trx, paymentId, 'refund_requested', Date.now())) ?? failed(400, MESSAGES.alreadyRefunded);
+      return (await refundWithin(this.ctx, this.ledger, trx, paymentId, 'refund_requested', this.ctx.clock.now())) ?? failed(400, MESSAGES.alreadyRefunded);
     });
     if ('status' in result) return result;
     logRefund(this.ctx, result);

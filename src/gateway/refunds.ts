@@ -27,7 +27,7 @@ export function callbackPayload(payment: Pick<Payment, 'order_id' | 'amount_cent
 }
 
 /**
- * succeeded -> refunded, the money back and a refund movement, in the caller's transaction.
+ * succeeded -> refunded (at `now`, the sandbox's time), the money back and a refund movement, in the caller's transaction.
  * Unless the store itself refused the payment (it already knows), the store is told: the
  * payment's callback job gets the `refunded` message instead of whatever it was delivering, so
  * a success still waiting for a retry is never sent after the refund.
@@ -46,7 +46,7 @@ export async function refundWithin(ctx: GatewayContext, ledger: Ledger, trx: Db,
     amount_cents: payment.amount_cents,
     created_at: now,
   });
-  if (reason !== 'store_rejected') await ctx.repo.replaceMessage(trx, paymentId, callbackPayload(payment, 'refunded', reason), now, now);
+  if (reason !== 'store_rejected') await ctx.repo.replaceMessage(trx, paymentId, callbackPayload(payment, 'refunded', reason), now, Date.now());
   return { payment, reason, balanceCents: entry.balance_after_cents };
 }
 

@@ -1,8 +1,11 @@
 import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
+import type { SandboxTable } from './sandbox-repository.js';
 
 /** Row types of the gateway's tables. Money columns are integer cents, times are epoch milliseconds. */
 export interface AccountTable {
+  /** The sandbox the row belongs to (sandboxes.key; the root is 0): every table has it. */
+  sandbox: number;
   id: string;
   holder: string;
   balance_cents: number;
@@ -12,6 +15,7 @@ export type LedgerType = 'payment' | 'refund';
 
 export interface LedgerTable {
   id: Generated<number>;
+  sandbox: number;
   type: LedgerType;
   /** Set for POST /pay. */
   recipient: string | null;
@@ -27,6 +31,7 @@ export type PaymentStatus = 'succeeded' | 'failed' | 'refunded';
 
 export interface PaymentTable {
   seq: Generated<number>;
+  sandbox: number;
   payment_id: string;
   order_id: string;
   amount_cents: number;
@@ -45,20 +50,25 @@ export interface PaymentTable {
 export type CallbackState = 'pending' | 'delivered' | 'failed' | 'refused';
 
 export interface CallbackJobTable {
+  sandbox: number;
   payment_id: string;
   /** The exact JSON body sent on every attempt. */
   payload: string;
   state: CallbackState;
   /** Attempts made so far. */
   attempts: number;
-  /** When a pending job is due; while an attempt is in flight, the end of its lease. */
+  /** When a pending job is due, in the sandbox's time (its clock decides). */
   next_attempt_at: number;
+  /** Real time: an attempt in flight holds the job until then (null: nobody holds it). */
+  leased_until: number | null;
   created_at: number;
+  /** Real time (bookkeeping only). */
   updated_at: number;
 }
 
 export interface CallbackAttemptTable {
   id: Generated<number>;
+  sandbox: number;
   payment_id: string;
   attempt: number;
   at: number;
@@ -79,6 +89,7 @@ export interface GatewaySchema {
   payments: PaymentTable;
   callback_jobs: CallbackJobTable;
   callback_attempts: CallbackAttemptTable;
+  sandboxes: SandboxTable;
 }
 
 export type Account = Selectable<AccountTable>;
@@ -89,54 +100,82 @@ export type CallbackAttempt = Selectable<CallbackAttemptTable>;
 
 type Db = Kysely<GatewaySchema>;
 
-/** Gateway data access. Every method takes the handle it runs on, so it joins the caller's transaction. */
+/** The payload columns of a new row: the sandbox key is the repository's, never the caller's. */
+type New<T> = Omit<Insertable<T>, 'sandbox'>;
+
+/**
+ * Gateway data access for one sandbox: every query filters on (and every insert writes) the key
+ * the repository was made with, so a caller cannot reach another sandbox's rows. Every method
+ * takes the handle it runs on, so it joins the caller's transaction.
+ */
 export class GatewayRepository {
-  constructor(private readonly dialect: Dialect) {}
+  constructor(
+    private readonly dialect: Dialect,
+    /** sandboxes.key of the sandbox served. */
+    readonly key: number,
+  ) {}
+
+  /** The sandbox's generation (sandbox-repository.ts); undefined once the sandbox is deleted. */
+  async generation(db: Db): Promise<number | undefined> {
+    return (await db.selectFrom('sandboxes').select('generation').where('key', '=', this.key).executeTakeFirst())?.generation;
+  }
 
   /**
    * The account row. With `lock`, PostgreSQL locks it until the transaction ends, which serialises
    * every balance change (SQLite's BEGIN IMMEDIATE already holds the database's write lock).
    */
   async account(db: Db, accountId: string, lock = false): Promise<Account> {
-    let query = db.selectFrom('accounts').selectAll().where('id', '=', accountId);
+    let query = db.selectFrom('accounts').selectAll().where('sandbox', '=', this.key).where('id', '=', accountId);
     if (lock && this.dialect === 'postgres') query = query.forUpdate();
     const account = await query.executeTakeFirst();
-    if (!account) throw new Error(`account ${accountId} is missing from the gateway database`);
+    if (!account) throw new Error(`account ${accountId} of sandbox ${this.key} is missing from the gateway database`);
     return account;
   }
 
   async setBalance(db: Db, accountId: string, balanceCents: number): Promise<void> {
-    await db.updateTable('accounts').set({ balance_cents: balanceCents }).where('id', '=', accountId).execute();
+    await db.updateTable('accounts').set({ balance_cents: balanceCents }).where('sandbox', '=', this.key).where('id', '=', accountId).execute();
   }
 
-  addLedgerEntry(db: Db, entry: Insertable<LedgerTable>): Promise<LedgerEntry> {
-    return db.insertInto('ledger').values(entry).returningAll().executeTakeFirstOrThrow();
+  addLedgerEntry(db: Db, entry: New<LedgerTable>): Promise<LedgerEntry> {
+    return db.insertInto('ledger').values({ ...entry, sandbox: this.key }).returningAll().executeTakeFirstOrThrow();
   }
 
   ledger(db: Db): Promise<LedgerEntry[]> {
-    return db.selectFrom('ledger').selectAll().orderBy('id').execute();
+    return db.selectFrom('ledger').selectAll().where('sandbox', '=', this.key).orderBy('id').execute();
   }
 
   ledgerEntryOf(db: Db, paymentId: string, type: LedgerType): Promise<LedgerEntry | undefined> {
-    return db.selectFrom('ledger').selectAll().where('payment_id', '=', paymentId).where('type', '=', type).executeTakeFirst();
+    return db
+      .selectFrom('ledger')
+      .selectAll()
+      .where('sandbox', '=', this.key)
+      .where('payment_id', '=', paymentId)
+      .where('type', '=', type)
+      .executeTakeFirst();
   }
 
-  async insertPayment(db: Db, payment: Insertable<PaymentTable>): Promise<void> {
-    await db.insertInto('payments').values(payment).execute();
+  async insertPayment(db: Db, payment: New<PaymentTable>): Promise<void> {
+    await db.insertInto('payments').values({ ...payment, sandbox: this.key }).execute();
   }
 
   payment(db: Db, paymentId: string): Promise<Payment | undefined> {
-    return db.selectFrom('payments').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+    return db.selectFrom('payments').selectAll().where('sandbox', '=', this.key).where('payment_id', '=', paymentId).executeTakeFirst();
   }
 
   /** The order's kept payment (succeeded and not refunded), if any: at most one exists (a unique index). */
   keptPayment(db: Db, orderId: string): Promise<Payment | undefined> {
-    return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).where('status', '=', 'succeeded').executeTakeFirst();
+    return db
+      .selectFrom('payments')
+      .selectAll()
+      .where('sandbox', '=', this.key)
+      .where('order_id', '=', orderId)
+      .where('status', '=', 'succeeded')
+      .executeTakeFirst();
   }
 
   /** Newest first. */
   payments(db: Db, filter: { orderId?: string | undefined; limit: number }): Promise<Payment[]> {
-    let query = db.selectFrom('payments').selectAll();
+    let query = db.selectFrom('payments').selectAll().where('sandbox', '=', this.key);
     if (filter.orderId !== undefined) query = query.where('order_id', '=', filter.orderId);
     return query.orderBy('seq', 'desc').limit(filter.limit).execute();
   }
@@ -146,6 +185,7 @@ export class GatewayRepository {
     const result = await db
       .updateTable('payments')
       .set({ status: 'refunded', reason, refunded_at: now })
+      .where('sandbox', '=', this.key)
       .where('payment_id', '=', paymentId)
       .where('status', '=', 'succeeded')
       .executeTakeFirst();
@@ -156,65 +196,42 @@ export class GatewayRepository {
     await db
       .updateTable('payments')
       .set({ response_status: status, response_json: JSON.stringify(body) })
+      .where('sandbox', '=', this.key)
       .where('payment_id', '=', paymentId)
       .execute();
   }
 
-  async insertJob(db: Db, job: Insertable<CallbackJobTable>): Promise<void> {
-    await db.insertInto('callback_jobs').values(job).execute();
+  async insertJob(db: Db, job: New<CallbackJobTable>): Promise<void> {
+    await db.insertInto('callback_jobs').values({ ...job, sandbox: this.key }).execute();
   }
 
   job(db: Db, paymentId: string): Promise<CallbackJob | undefined> {
-    return db.selectFrom('callback_jobs').selectAll().where('payment_id', '=', paymentId).executeTakeFirst();
+    return db.selectFrom('callback_jobs').selectAll().where('sandbox', '=', this.key).where('payment_id', '=', paymentId).executeTakeFirst();
   }
 
   jobs(db: Db, paymentIds: string[]): Promise<CallbackJob[]> {
     if (paymentIds.length === 0) return Promise.resolve([]);
-    return db.selectFrom('callback_jobs').selectAll().where('payment_id', 'in', paymentIds).execute();
-  }
-
-  dueJobs(db: Db, now: number, limit: number): Promise<CallbackJob[]> {
-    return db
-      .selectFrom('callback_jobs')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .execute();
-  }
-
-  /**
-   * Takes a due job for one attempt by moving its due time to the end of a lease. The update only
-   * matches if nobody changed the row since it was read, so among concurrent claimers (in this
-   * process or another) exactly one gets the job.
-   */
-  async claimJob(db: Db, job: CallbackJob, leaseUntil: number, now: number): Promise<boolean> {
-    const result = await db
-      .updateTable('callback_jobs')
-      .set({ next_attempt_at: leaseUntil, updated_at: now })
-      .where('payment_id', '=', job.payment_id)
-      .where('state', '=', 'pending')
-      .where('attempts', '=', job.attempts)
-      .where('next_attempt_at', '=', job.next_attempt_at)
-      .where('payload', '=', job.payload)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return db.selectFrom('callback_jobs').selectAll().where('sandbox', '=', this.key).where('payment_id', 'in', paymentIds).execute();
   }
 
   /**
    * Gives a job new news to deliver (a refund after a success): a fresh message with its own
-   * attempt budget, due at `dueAt`. An attempt still in flight with the old message becomes stale.
+   * attempt budget, due at `dueAt` (sandbox time) and free to take at once. An attempt still in
+   * flight with the old message becomes stale.
    */
-  async replaceMessage(db: Db, paymentId: string, payload: string, dueAt: number, now: number): Promise<void> {
+  async replaceMessage(db: Db, paymentId: string, payload: string, dueAt: number, realNow: number): Promise<void> {
     await db
       .updateTable('callback_jobs')
-      .set({ payload, state: 'pending', attempts: 0, next_attempt_at: dueAt, updated_at: now })
+      .set({ payload, state: 'pending', attempts: 0, next_attempt_at: dueAt, leased_until: null, updated_at: realNow })
+      .where('sandbox', '=', this.key)
       .where('payment_id', '=', paymentId)
       .execute();
   }
 
-  /** Records the outcome of attempt `attempts` of `payload` on a job still pending at attempts - 1 with that payload. */
+  /**
+   * Records the outcome of attempt `attempts` of `payload` on a job still pending at attempts - 1
+   * with that payload, and frees the job's lease.
+   */
   async advanceJob(
     db: Db,
     paymentId: string,
@@ -223,7 +240,8 @@ export class GatewayRepository {
   ): Promise<boolean> {
     const result = await db
       .updateTable('callback_jobs')
-      .set(changes)
+      .set({ ...changes, leased_until: null })
+      .where('sandbox', '=', this.key)
       .where('payment_id', '=', paymentId)
       .where('payload', '=', payload)
       .where('state', '=', 'pending')
@@ -232,21 +250,30 @@ export class GatewayRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async addAttempt(db: Db, attempt: Insertable<CallbackAttemptTable>): Promise<void> {
-    await db.insertInto('callback_attempts').values(attempt).execute();
+  async addAttempt(db: Db, attempt: New<CallbackAttemptTable>): Promise<void> {
+    await db.insertInto('callback_attempts').values({ ...attempt, sandbox: this.key }).execute();
   }
 
   attempts(db: Db, paymentIds: string[]): Promise<CallbackAttempt[]> {
     if (paymentIds.length === 0) return Promise.resolve([]);
-    return db.selectFrom('callback_attempts').selectAll().where('payment_id', 'in', paymentIds).orderBy('payment_id').orderBy('id').execute();
+    return db
+      .selectFrom('callback_attempts')
+      .selectAll()
+      .where('sandbox', '=', this.key)
+      .where('payment_id', 'in', paymentIds)
+      .orderBy('payment_id')
+      .orderBy('id')
+      .execute();
   }
 
   /** Balance back to the start; payments, movements and pending deliveries forgotten. */
   async reset(db: Db, accountId: string, balanceCents: number): Promise<void> {
-    await db.deleteFrom('callback_attempts').execute();
-    await db.deleteFrom('callback_jobs').execute();
-    await db.deleteFrom('payments').execute();
-    await db.deleteFrom('ledger').execute();
+    for (const table of SANDBOXED_TABLES) {
+      if (table !== 'accounts') await db.deleteFrom(table).where('sandbox', '=', this.key).execute();
+    }
     await this.setBalance(db, accountId, balanceCents);
   }
 }
+
+/** Every table holding a sandbox's rows, in the order a copy writes them (serial tables keep their order). */
+export const SANDBOXED_TABLES = ['accounts', 'ledger', 'payments', 'callback_jobs', 'callback_attempts'] as const satisfies readonly (keyof GatewaySchema)[];

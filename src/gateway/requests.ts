@@ -9,6 +9,9 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
+/** The parsed body of a request that is not a JSON document (bad JSON, another content type). */
+export const NOT_JSON = Symbol('not JSON');
+
 export const failed = (status: number, message: string, extra: Record<string, unknown> = {}): Answer => ({
   status,
   body: { status: 'failed', message, ...extra },
@@ -35,8 +38,8 @@ export interface Amount {
   text: string;
 }
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; answer: Answer };
-const invalid = (message: string): { ok: false; answer: Answer } => ({ ok: false, answer: failed(400, message) });
+export type Parsed<T> = { ok: true; value: T } | { ok: false; answer: Answer };
+export const invalid = (message: string): { ok: false; answer: Answer } => ({ ok: false, answer: failed(400, message) });
 
 /**
  * Money only from a JSON number (shared/money.ts: parseMoney). Text ("100", "1e2", " 5 "), booleans

@@ -296,3 +296,4 @@ export const routeSchemas = {
 } as const;
 
 export const sharedSchemas = [Failed, PaymentFailed, Transaction, PaymentRecord];
+

@@ -1,73 +1,83 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { GatewayContext } from './context.js';
-import { Deliveries, type CallbackSender, type ClaimedCallback, type DeliveryOptions } from './deliveries.js';
-import { Ledger } from './ledger.js';
-import { OrderPayments } from './payments.js';
+import { ok } from '../shared/result.js';
+import { GatewayContext, type Clock, type IdSource } from './context.js';
+import type { CallbackSender, ClaimedCallback, DeliveryOptions } from './deliveries.js';
+import { randomIds, seededIds } from './ids.js';
+import { KeyedMutex } from './payments.js';
 import type { GatewaySchema } from './repository.js';
-import type { Answer } from './requests.js';
+import { ROOT, SandboxRepository, type SandboxRow } from './sandbox-repository.js';
+import { PaymentsScope, type ScopeShared } from './scope.js';
 
 export type { Answer } from './requests.js';
 export type { CallbackSender, ClaimedCallback, DeliveryOutcome } from './deliveries.js';
+export { PaymentsScope } from './scope.js';
 export type GatewayServiceOptions = DeliveryOptions;
 
+const realClock: Clock = { now: () => Date.now() };
+
+/** A sandbox's clock from its row: frozen at an instant, or real time moved by an offset. */
+export function clockOf(row: Pick<SandboxRow, 'clock_frozen_at' | 'clock_offset_ms'>): Clock {
+  const frozen = row.clock_frozen_at;
+  if (frozen !== null) return { now: () => frozen };
+  const offset = row.clock_offset_ms;
+  return offset === 0 ? realClock : { now: () => Date.now() + offset };
+}
+
 /**
- * The gateway's rules behind one facade for the HTTP layer and the callback worker: the account
- * (ledger.ts), order payments and refunds (payments.ts, refunds.ts) and the store callbacks
- * (deliveries.ts). No HTTP server here: every method answers with the status code and JSON body
- * of the old Flask gateway's contract (compatibility.md).
+ * The gateway for the whole process: it hands out a PaymentsScope per request or callback job,
+ * and claims the callbacks due in every sandbox. The root scope (`default`: real time, random
+ * ids) is made once, so the root paths read no sandbox row.
  */
 export class GatewayService {
-  private readonly ledger: Ledger;
-  private readonly deliveries: Deliveries;
-  private readonly orders: OrderPayments;
+  readonly root: PaymentsScope;
+  readonly sandboxes: SandboxRepository;
+  private readonly shared: ScopeShared;
 
-  constructor(database: Database<GatewaySchema>, sender: CallbackSender, log: Logger, options: GatewayServiceOptions) {
-    const ctx = new GatewayContext(database, log);
-    this.ledger = new Ledger(ctx);
-    this.deliveries = new Deliveries(ctx, this.ledger, sender, options);
-    this.orders = new OrderPayments(ctx, this.ledger, this.deliveries, options);
+  constructor(
+    readonly database: Database<GatewaySchema>,
+    sender: CallbackSender,
+    private readonly log: Logger,
+    private readonly options: GatewayServiceOptions,
+  ) {
+    this.shared = { sender, options, orderLocks: new KeyedMutex() };
+    this.sandboxes = new SandboxRepository(database.dialect);
+    this.root = new PaymentsScope(new GatewayContext(database, log, ROOT, realClock, randomIds), this.shared);
   }
 
-  balance(): Promise<Answer> {
-    return this.ledger.balanceAnswer();
+  /** The scope of a live sandbox by its public id, with the clock and seed its row holds now; undefined if unknown. */
+  async forId(sandboxId: string): Promise<PaymentsScope | undefined> {
+    if (sandboxId === ROOT.id) return this.root;
+    const row = await this.sandboxes.live(this.database.db, sandboxId);
+    return row && this.forRow(row);
   }
 
-  /** POST /pay */
-  pay(body: unknown): Promise<Answer> {
-    return this.ledger.pay(body);
+  private forRow(row: SandboxRow): PaymentsScope {
+    if (row.key === ROOT.key) return this.root;
+    const ids: IdSource = row.seed === null ? randomIds : seededIds(this.sandboxes, row.key, row.seed);
+    const sandbox = { key: row.key, id: row.public_id! };
+    const ctx = new GatewayContext(this.database, this.log.child({ sandbox_id: sandbox.id }), sandbox, clockOf(row), ids);
+    return new PaymentsScope(ctx, this.shared);
   }
 
-  /** POST /payments/orders and /pay/order */
-  payOrder(body: unknown): Promise<Answer> {
-    return this.orders.payOrder(body);
+  /** Takes up to `limit` callback jobs due by their sandbox's clock, for one attempt each. */
+  async claimDueCallbacks(limit: number): Promise<ClaimedCallback[]> {
+    const result = await this.database.transact(async (trx) => {
+      const now = Date.now();
+      const claimed: ClaimedCallback[] = [];
+      for (const job of await this.sandboxes.dueJobs(trx, now, limit)) {
+        if (await this.sandboxes.claimJob(trx, job, now + this.options.callbackLeaseMs, now)) {
+          claimed.push({ sandbox: job.sandbox, generation: job.generation, paymentId: job.payment_id, attempt: job.attempts + 1, payload: job.payload });
+        }
+      }
+      return ok(claimed);
+    });
+    return result.ok ? result.value : [];
   }
 
-  transactions(): Promise<Answer> {
-    return this.ledger.transactions();
-  }
-
-  reset(): Promise<Answer> {
-    return this.ledger.reset();
-  }
-
-  payment(paymentId: string): Promise<Answer> {
-    return this.orders.payment(paymentId);
-  }
-
-  payments(orderId: string | undefined): Promise<Answer> {
-    return this.orders.payments(orderId);
-  }
-
-  refund(paymentId: string): Promise<Answer> {
-    return this.orders.refund(paymentId);
-  }
-
-  claimDueCallbacks(limit: number): Promise<ClaimedCallback[]> {
-    return this.deliveries.claimDue(limit);
-  }
-
-  deliver(claim: ClaimedCallback): Promise<void> {
-    return this.deliveries.deliver(claim);
+  /** One background attempt at a claimed job, in its sandbox's scope (nothing if the sandbox is gone). */
+  async deliver(claim: ClaimedCallback): Promise<void> {
+    const row = await this.sandboxes.byKey(this.database.db, claim.sandbox);
+    if (row?.kind === 'live') await this.forRow(row).deliver(claim);
   }
 }

@@ -9,15 +9,15 @@ import { BODY_LIMIT, createFastify } from './server.js';
 import type { ErrorStyle } from './routing.js';
 import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
-import type { CartService } from '../cart/service.js';
-import { catalogRoutes } from '../catalog/routes.js';
-import type { CatalogService } from '../catalog/service.js';
+import { catalogAdminRoutes } from '../catalog/admin-routes.js';
+import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
 import { orderRoutes } from '../orders/routes.js';
-import type { OrderService } from '../orders/service.js';
 import { paymentRoutes } from '../payments/routes.js';
-import type { Kysely } from 'kysely';
-import type { StoreSchema } from '../db/schema.js';
+import { adminAccess } from '../sandboxes/access.js';
+import { sandboxRoutes } from '../sandboxes/routes.js';
+import type { SandboxService } from '../sandboxes/service.js';
+import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
@@ -28,15 +28,15 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request body exactly as received, for signature checks. */
     rawBody?: string;
+    /** The shop (root or sandbox) this request runs against, resolved once in onRequest. */
+    shop: Shop;
   }
 }
 
 export interface StoreServices {
-  catalog: CatalogService;
-  carts: CartService;
-  orders: OrderService;
-  /** For idempotency keys. */
-  db: Kysely<StoreSchema>;
+  /** Builds the per-request shop handles. */
+  shops: ShopFactory;
+  sandboxes: SandboxService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -111,7 +111,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     }
     if (error instanceof JsonBodyError) return reply.code(422).send({ detail: [error.issue] });
     const status = error.statusCode ?? 500;
-    if (status === 413) return reply.code(413).send({ detail: `Request body too large (limit ${BODY_LIMIT} bytes)` });
+    if (status === 413) return reply.code(413).send({ detail: `Request body too large (limit ${request.routeOptions.bodyLimit ?? BODY_LIMIT} bytes)` });
     if (status === 415) {
       return reply.code(415).send({ detail: `Unsupported Media Type: ${request.headers['content-type'] ?? 'none'}; send application/json` });
     }
@@ -144,6 +144,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         { name: 'cart', description: 'Shopping carts' },
         { name: 'orders', description: 'Checkout and orders' },
         { name: 'payments', description: 'Callback from the payments gateway' },
+        { name: 'sandboxes', description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id} (admin access rule)' },
+        { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... (admin access rule)' },
         { name: 'ops', description: 'Health' },
       ],
     },
@@ -153,7 +155,55 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  registerIdempotency(app, services.db);
+  // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
+  app.decorateRequest('shop', null as unknown as Shop);
+  registerIdempotency(app);
+  const { shops, sandboxes } = services;
+  const guard = adminAccess(config.sandboxes);
+  const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
+
+  /** Every shop path, registered twice: at the root (the default sandbox) and under /sandboxes/:sandbox_id. */
+  const shopRoutes = async (scope: FastifyInstance) => {
+    scope.addSchema(CategorySchema);
+    scope.addSchema(ProductSchema);
+    await scope.register(catalogRoutes);
+    await scope.register(cartRoutes);
+    await scope.register(orderRoutes);
+    await scope.register(paymentRoutes, { webhookSecret: config.webhookSecret });
+    await scope.register(async (admin) => {
+      admin.addHook('onRequest', guard);
+      await admin.register(catalogAdminRoutes, { maxCatalogProducts });
+    });
+  };
+
+  app.register(async (scope) => {
+    // The root pays no lookup: its shop is built once at start-up.
+    scope.addHook('onRequest', (req, _reply, done) => {
+      req.shop = shops.root;
+      done();
+    });
+    await scope.register(shopRoutes);
+  });
+
+  app.register(async (scope) => {
+    // Resolved before body validation, so an unknown sandbox is a 404, never a 422.
+    scope.addHook('onRequest', async (req, reply) => {
+      const row = await sandboxes.find((req.params as { sandbox_id: string }).sandbox_id);
+      if (!row) return reply.code(404).send({ detail: 'Sandbox not found' });
+      sandboxes.touch(row);
+      req.shop = shops.forRow(row);
+    });
+    // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
+    scope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+    await scope.register(shopRoutes);
+  }, { prefix: '/sandboxes/:sandbox_id' });
+
+  app.register(async (scope) => {
+    scope.addHook('onRequest', guard);
+    await scope.register(sandboxRoutes, { sandboxes });
+  });
 
   app.register(async (scope) => {
     scope.get('/', {
@@ -186,10 +236,6 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         return reply.code(503).send({ detail: 'Database unavailable' });
       }
     });
-    await scope.register(catalogRoutes, { catalog: services.catalog });
-    await scope.register(cartRoutes, { carts: services.carts });
-    await scope.register(orderRoutes, { orders: services.orders });
-    await scope.register(paymentRoutes, { orders: services.orders, webhookSecret: config.webhookSecret });
   });
 
   return app;

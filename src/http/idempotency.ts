@@ -2,9 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { DoneFuncWithErrOrRes, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
+import type { Kysely, WhereInterface } from 'kysely';
 import type { Database } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
+import type { ShopDb } from '../sandboxes/shop.js';
 import { fail } from '../shared/result.js';
 
 /**
@@ -21,6 +22,8 @@ import { fail } from '../shared/result.js';
  * one older than ABANDONED_MS (its process died, or it is very slow) may take it over at once:
  * if the old owner is in fact alive, its transaction finds the row no longer its own and rolls
  * back. The exact bytes sent are stored again when the response goes out.
+ *
+ * Keys are per sandbox: the same key in two sandboxes is two keys.
  */
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -51,6 +54,8 @@ export const IdempotencyHeaders = Type.Object({
 
 /** The claim a request holds while its handler runs. */
 export interface IdempotencyClaim {
+  /** The sandbox of the request. */
+  sandbox: number;
   key: string;
   owner: string;
   /** Set once a transaction of this request has recorded its answer. */
@@ -59,13 +64,17 @@ export interface IdempotencyClaim {
 
 const claims = new AsyncLocalStorage<IdempotencyClaim>();
 
+/** Narrows an update or delete of idempotency_keys to the row of this claim, while its owner still holds it. */
+const claimRow = <Q extends WhereInterface<StoreSchema, 'idempotency_keys'>>(query: Q, claim: IdempotencyClaim): Q =>
+  query.where('sandbox', '=', claim.sandbox).where('scope', '=', SCOPE).where('key', '=', claim.key).where('owner', '=', claim.owner) as Q;
+
 const fingerprint = (req: FastifyRequest): string =>
   createHash('sha256').update(`${req.method} ${req.url.split('?')[0]}\n${JSON.stringify(req.body ?? null)}`).digest('hex');
 
 const replay = (reply: FastifyReply, status: number, body: string) =>
   reply.code(status).header('content-type', 'application/json; charset=utf-8').header('idempotent-replayed', 'true').send(body);
 
-const keyRow = (db: Kysely<StoreSchema>, key: string) => db.selectFrom('idempotency_keys').where('scope', '=', SCOPE).where('key', '=', key);
+const keyRow = (db: ShopDb, key: string) => db.q.selectFrom('idempotency_keys').where('sandbox', '=', db.key).where('scope', '=', SCOPE).where('key', '=', key);
 
 /**
  * The store's database, whose transactions also record the answer of the idempotent request they
@@ -80,12 +89,7 @@ export function recordIdempotentAnswers(database: Database<StoreSchema>): Databa
         const result = await fn(trx);
         const claim = claims.getStore();
         if (!result.ok || !claim || claim.recorded) return result;
-        const updated = await trx
-          .updateTable('idempotency_keys')
-          .set({ status_code: 200, response_body: JSON.stringify(result.value) })
-          .where('scope', '=', SCOPE)
-          .where('key', '=', claim.key)
-          .where('owner', '=', claim.owner)
+        const updated = await claimRow(trx.updateTable('idempotency_keys').set({ status_code: 200, response_body: JSON.stringify(result.value) }), claim)
           .where('status_code', 'is', null)
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return fail('conflict', TAKEN_OVER);
@@ -95,32 +99,35 @@ export function recordIdempotentAnswers(database: Database<StoreSchema>): Databa
   };
 }
 
-export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema>): void {
+/** Installs the Idempotency-Key hooks; the keys live in the request's shop (`req.shop.db`). */
+export function registerIdempotency(app: FastifyInstance): void {
   /** Inserts our claim, or takes over an expired or abandoned one; true if the key is now ours. */
-  async function claim(key: string, hash: string, owner: string, now: number): Promise<boolean> {
-    await db
+  async function claim(db: ShopDb, key: string, hash: string, owner: string, now: number): Promise<boolean> {
+    await db.q
       .deleteFrom('idempotency_keys')
+      .where('sandbox', '=', db.key)
       .where('scope', '=', SCOPE)
       .where('key', '=', key)
       .where((eb) =>
         eb.or([eb('created_at', '<', now - KEY_TTL_MS), eb.and([eb('status_code', 'is', null), eb('created_at', '<', now - ABANDONED_MS)])]),
       )
       .execute();
-    const inserted = await db
+    const inserted = await db.q
       .insertInto('idempotency_keys')
-      .values({ scope: SCOPE, key, request_hash: hash, status_code: null, response_body: null, created_at: now, owner })
-      .onConflict((oc) => oc.columns(['scope', 'key']).doNothing())
+      .values({ sandbox: db.key, scope: SCOPE, key, request_hash: hash, status_code: null, response_body: null, created_at: now, owner })
+      .onConflict((oc) => oc.columns(['sandbox', 'scope', 'key']).doNothing())
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
   /** Claims the key (undefined: the reply was sent, a replay or a refusal). */
   async function claimOrAnswer(req: FastifyRequest, reply: FastifyReply, key: string): Promise<IdempotencyClaim | undefined> {
+    const db = req.shop.db;
     const hash = fingerprint(req);
     const owner = randomBytes(12).toString('hex');
     const deadline = Date.now() + 2 * ABANDONED_MS;
     while (Date.now() < deadline) {
-      if (await claim(key, hash, owner, Date.now())) return { key, owner, recorded: false };
+      if (await claim(db, key, hash, owner, Date.now())) return { sandbox: db.key, key, owner, recorded: false };
       const row = await keyRow(db, key).select(['request_hash', 'status_code', 'response_body']).executeTakeFirst();
       if (!row) continue; // released between our insert and our read: try to claim again
       if (row.request_hash !== hash) {
@@ -155,18 +162,13 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
   const onSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const held = req.idempotencyClaim;
     if (!held) return payload;
+    const db = req.shop.db.q;
     // Only while the claim is still ours: a request that was taken over leaves the row to its successor.
     if (reply.statusCode >= 500) {
       // Nothing was committed unless the work recorded its answer; then that answer stays.
-      await db.deleteFrom('idempotency_keys').where('scope', '=', SCOPE).where('key', '=', held.key).where('owner', '=', held.owner).where('status_code', 'is', null).execute();
+      await claimRow(db.deleteFrom('idempotency_keys'), held).where('status_code', 'is', null).execute();
     } else {
-      await db
-        .updateTable('idempotency_keys')
-        .set({ status_code: reply.statusCode, response_body: String(payload) })
-        .where('scope', '=', SCOPE)
-        .where('key', '=', held.key)
-        .where('owner', '=', held.owner)
-        .execute();
+      await claimRow(db.updateTable('idempotency_keys').set({ status_code: reply.statusCode, response_body: String(payload) }), held).execute();
     }
     return payload;
   };
@@ -181,7 +183,7 @@ export function registerIdempotency(app: FastifyInstance, db: Kysely<StoreSchema
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
-/** Deletes keys older than 24 h. */
+/** Deletes keys older than 24 h, in every sandbox. */
 export async function sweepIdempotencyKeys(db: Kysely<StoreSchema>, now = Date.now()): Promise<number> {
   const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', now - KEY_TTL_MS).executeTakeFirst();
   return Number(result.numDeletedRows);

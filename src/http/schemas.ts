@@ -76,9 +76,26 @@ export interface ErrorAnswers {
   bodyLimit?: boolean;
   /** The route honours Idempotency-Key: 409 while the first request runs, Idempotent-Replayed on a replay. */
   idempotent?: boolean;
+  409?: string[];
+  503?: string[];
+  /** The success is 201 Created (default 200). */
+  created?: boolean;
+  /** A 422 whose detail is a message (a catalog's field), as examples. */
+  invalid?: string[];
+  /** The route needs the admin key (401 when ADMIN_API_KEY is set and it is missing or wrong). */
+  admin?: boolean;
 }
 
 const TOO_LARGE = 'Request body too large (limit 1048576 bytes)';
+
+/** The 401 of the management and admin endpoints. */
+export const ADMIN_KEY_MESSAGE = 'Missing or invalid admin key';
+
+/** The responses of a route whose success is 204 No Content, with its errors as in `responses()`. */
+export function noContent(errors: ErrorAnswers) {
+  const { 200: _success, ...map } = responses(Type.Null(), null, errors);
+  return { 204: Type.Null({ description: 'Done; no content' }), ...map };
+}
 
 /**
  * Response map for a route: its success schema and example, plus every status it can answer
@@ -87,7 +104,7 @@ const TOO_LARGE = 'Request body too large (limit 1048576 bytes)';
  */
 export function responses(success: TSchema, example: unknown, errors: ErrorAnswers = {}) {
   const map: Record<number, TSchema> = {
-    200: {
+    [errors.created ? 201 : 200]: {
       ...documented(success, undefined, [example]),
       ...(errors.idempotent
         ? {
@@ -101,10 +118,14 @@ export function responses(success: TSchema, example: unknown, errors: ErrorAnswe
   if (errors.body || errors.bodyLimit) map[413] = detail('Request body too large (over 1 MiB)', [TOO_LARGE]);
   if (errors.body) map[415] = detail('Request body is not JSON', ['Unsupported Media Type: text/plain; send application/json']);
   if (errors[400]) map[400] = detail(errors[400].join(' | '), errors[400]);
-  if (errors[401]) map[401] = detail(errors[401].join(' | '), errors[401]);
+  const unauthorized = [...(errors[401] ?? []), ...(errors.admin ? [ADMIN_KEY_MESSAGE] : [])];
+  if (unauthorized.length) map[401] = detail(unauthorized.join(' | '), unauthorized);
   if (errors[404]) map[404] = detail(errors[404].join(' | '), errors[404]);
+  if (errors[409]) map[409] = detail(errors[409].join(' | '), errors[409]);
+  if (errors[503]) map[503] = detail(errors[503].join(' | '), errors[503]);
   if (errors.idempotent) map[409] = detail('A request with the same Idempotency-Key is still running', ['A request with this Idempotency-Key is still in progress']);
-  if (errors[422]) {
+  if (errors.invalid) map[422] = documented(Type.Ref('ValidationError'), 'Validation error', [...(errors[422] ? [{ detail: [errors[422]] }] : []), ...errors.invalid.map((m) => ({ detail: m }))]);
+  else if (errors[422]) {
     map[422] = documented(
       Type.Ref('ValidationError'),
       'Validation error (FastAPI format)' + (errors.idempotent ? '; or the Idempotency-Key was used with another request' : ''),

@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { cartRepository as carts } from '../cart/repository.js';
-import type { Database } from '../db/database.js';
-import type { OrderRow, OrderStatus, StoreSchema } from '../db/schema.js';
+import type { OrderRow, OrderStatus } from '../db/schema.js';
+import type { Shop, ShopDb } from '../sandboxes/shop.js';
 import { parseMoney, toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { alreadyProcessed, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
@@ -51,13 +50,13 @@ const answer = (order: OrderRow, status: OrderStatus, message: string): Result<C
  */
 export class PaymentConfirmations {
   constructor(
-    private readonly database: Database<StoreSchema>,
+    private readonly shop: Shop,
     private readonly log: Logger,
   ) {}
 
   async confirm(outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
     const verdict = outcome.status.toLowerCase();
-    const result = await this.database.transact<ConfirmResult>(async (trx) => {
+    const result = await this.shop.transact<ConfirmResult>(async ({ db: trx }) => {
       const order = await orders.find(trx, outcome.order_id);
       if (!order) return orderNotFound();
       if (verdict === 'refunded') return this.refunded(trx, order, outcome.payment_id, outcome.reason);
@@ -72,8 +71,8 @@ export class PaymentConfirmations {
     return result;
   }
 
-  private async settle(trx: Kysely<StoreSchema>, order: OrderRow, verdict: 'success' | 'failed', outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
-    const now = Date.now();
+  private async settle(trx: ShopDb, order: OrderRow, verdict: 'success' | 'failed', outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
+    const now = this.shop.clock.now();
     const target = verdict === 'success' ? 'paid' : 'payment_failed';
     const message = verdict === 'success' ? CONFIRM_MESSAGES.paid : CONFIRM_MESSAGES.failed;
     // A repeat of the news the order was settled with: acknowledged, nothing changes.
@@ -102,9 +101,9 @@ export class PaymentConfirmations {
     return answer(order, target, message);
   }
 
-  private async refunded(trx: Kysely<StoreSchema>, found: OrderRow, paymentId: string | undefined, reason: string | undefined): Promise<Result<ConfirmResult>> {
+  private async refunded(trx: ShopDb, found: OrderRow, paymentId: string | undefined, reason: string | undefined): Promise<Result<ConfirmResult>> {
     if (paymentId === undefined) return fail('rejected', CONFIRM_MESSAGES.refundNeedsPayment);
-    const now = Date.now();
+    const now = this.shop.clock.now();
     await orders.lock(trx, found.id);
     const order = (await orders.find(trx, found.id)) ?? found;
     if (isRepeat(order, paymentId, 'refunded')) return answer(order, 'refunded', CONFIRM_MESSAGES.refunded);

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
 import { inventory } from '../catalog/inventory.js';
-import type { OrderRow, OrderStatus, StoreSchema } from '../db/schema.js';
+import type { OrderRow, OrderStatus } from '../db/schema.js';
+import type { ShopDb } from '../sandboxes/shop.js';
 import { fail, type Result } from '../shared/result.js';
 import { orderRepository as orders } from './repository.js';
 
@@ -20,12 +20,12 @@ export const orderNotFound = () => fail('not_found', 'Order not found');
 export const alreadyProcessed = (status: OrderStatus) => fail('rejected', `Order already processed (status: ${status})`);
 
 /** Returns an order's reserved stock (leaving pending_payment for anything but paid). */
-export async function releaseStock(trx: Kysely<StoreSchema>, orderId: string): Promise<void> {
+export async function releaseStock(trx: ShopDb, orderId: string): Promise<void> {
   for (const item of byProductId(await orders.items(trx, orderId))) await inventory.release(trx, item.product_id, item.quantity);
 }
 
 /** Another transaction changed the order between our read and our update (or its deadline passed). */
-export async function lostRace(trx: Kysely<StoreSchema>, orderId: string, now: number): Promise<Result<never>> {
+export async function lostRace(trx: ShopDb, orderId: string, now: number): Promise<Result<never>> {
   const fresh = await orders.find(trx, orderId);
   return fresh ? alreadyProcessed(effectiveStatus(fresh, now)) : orderNotFound();
 }

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { IdempotencyHeaders } from '../http/idempotency.js';
 import { StringEnum, responses, textIdIssue } from '../http/schemas.js';
-import { CHECKOUT_MESSAGE, type OrderService } from './service.js';
+import { CHECKOUT_MESSAGE } from './service.js';
 
 /** Every order state; `refunded` only follows `paid`. */
 export const ORDER_STATUSES = ['pending_payment', 'paid', 'payment_failed', 'expired', 'cancelled', 'refunded'] as const;
@@ -41,7 +41,8 @@ const ORDER = {
   expires_at: '2026-01-01T12:15:00.000Z',
 };
 
-export const orderRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService }> = async (app, { orders }) => {
+/** Checkout and order routes, against the request's shop (`req.shop`). */
+export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(OrderSchema);
 
   app.post('/cart/:cart_id/checkout', {
@@ -67,7 +68,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService }> = 
         },
       ),
     },
-  }, async (req, reply) => send(reply, await orders.checkout(req.params.cart_id)));
+  }, async (req, reply) => send(reply, await req.shop.orders.checkout(req.params.cart_id)));
 
   app.get('/orders/:order_id', {
     schema: {
@@ -77,7 +78,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService }> = 
       params: OrderId,
       response: responses(Type.Ref('Order'), ORDER, { 404: ['Order not found'], 422: textIdIssue('order_id') }),
     },
-  }, async (req, reply) => send(reply, await orders.get(req.params.order_id)));
+  }, async (req, reply) => send(reply, await req.shop.orders.get(req.params.order_id)));
 
   app.post('/orders/:order_id/cancel', {
     schema: {
@@ -92,5 +93,5 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService }> = 
         422: textIdIssue('order_id'),
       }),
     },
-  }, async (req, reply) => send(reply, await orders.cancel(req.params.order_id)));
+  }, async (req, reply) => send(reply, await req.shop.orders.cancel(req.params.order_id)));
 };

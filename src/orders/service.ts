@@ -1,11 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { inventory, notEnoughStock } from '../catalog/inventory.js';
 import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
-import type { Database } from '../db/database.js';
-import type { OrderItemRow, OrderRow, OrderStatus, StoreSchema } from '../db/schema.js';
-import { newOrderId } from '../shared/ids.js';
+import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
+import type { IdSource, Shop, ShopDb } from '../sandboxes/shop.js';
 import { toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
@@ -54,31 +52,31 @@ export class OrderService {
   private readonly confirmations: PaymentConfirmations;
 
   constructor(
-    private readonly database: Database<StoreSchema>,
+    private readonly shop: Shop,
     private readonly log: Logger,
     private readonly cartIdleSince: () => number,
     private readonly orderTtlMs: number,
   ) {
-    this.confirmations = new PaymentConfirmations(database, log);
+    this.confirmations = new PaymentConfirmations(shop, log);
   }
 
   /** Checkout as named steps inside one transaction; a failing step rolls back all before it. */
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
     // Holds past their deadline are returned before stock is taken: they never block a checkout.
     await this.expireDue();
-    const result = await this.database.transact(async (trx) => {
-      const now = Date.now();
+    const result = await this.shop.transact(async ({ db: trx, ids }) => {
+      const now = this.shop.clock.now();
       const lines = await this.loadCheckoutLines(trx, cartId);
       if (!lines.ok) return lines;
       const held = await this.holdStock(trx, lines.value);
       if (!held.ok) return held;
-      return ok(await this.createOrder(trx, cartId, lines.value, now));
+      return ok(await this.createOrder(trx, ids, cartId, lines.value, now));
     });
     if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
     return result;
   }
 
-  private async loadCheckoutLines(trx: Kysely<StoreSchema>, cartId: string): Promise<Result<CheckoutLine[]>> {
+  private async loadCheckoutLines(trx: ShopDb, cartId: string): Promise<Result<CheckoutLine[]>> {
     if (!(await carts.live(trx, cartId, this.cartIdleSince()))) return cartNotFound();
     const lines = await carts.lines(trx, cartId);
     if (lines.length === 0) return fail('rejected', 'Cart is empty');
@@ -90,7 +88,7 @@ export class OrderService {
     return ok(priced);
   }
 
-  private async holdStock(trx: Kysely<StoreSchema>, lines: CheckoutLine[]): Promise<Result<void>> {
+  private async holdStock(trx: ShopDb, lines: CheckoutLine[]): Promise<Result<void>> {
     for (const line of byProductId(lines)) {
       if (!(await inventory.reserve(trx, line.product_id, line.quantity))) {
         const current = await inventory.available(trx, line.product_id);
@@ -100,8 +98,8 @@ export class OrderService {
     return ok(undefined);
   }
 
-  private async createOrder(trx: Kysely<StoreSchema>, cartId: string, lines: CheckoutLine[], now: number): Promise<CheckoutResult> {
-    const id = newOrderId();
+  private async createOrder(trx: ShopDb, ids: IdSource, cartId: string, lines: CheckoutLine[], now: number): Promise<CheckoutResult> {
+    const id = await ids.order();
     const items: OrderItemRow[] = lines.map((line, index) => ({ order_id: id, line_no: index + 1, ...line }));
     const totalCents = lines.reduce((sum, line) => sum + line.price_cents * line.quantity, 0);
     await orders.insert(
@@ -124,10 +122,10 @@ export class OrderService {
   }
 
   async get(orderId: string): Promise<Result<OrderView>> {
-    const db = this.database.db;
+    const db = this.shop.db;
     let order = await orders.find(db, orderId);
     if (!order) return orderNotFound();
-    if (effectiveStatus(order, Date.now()) === 'expired' && order.status === 'pending_payment') {
+    if (effectiveStatus(order, this.shop.clock.now()) === 'expired' && order.status === 'pending_payment') {
       await this.expire(orderId);
       order = (await orders.find(db, orderId)) ?? order;
     }
@@ -146,7 +144,7 @@ export class OrderService {
         line_total: toAmount(i.price_cents * i.quantity),
       })),
       total: toAmount(order.total_cents),
-      status: effectiveStatus(order, Date.now()),
+      status: effectiveStatus(order, this.shop.clock.now()),
     };
     if (order.payment_id !== null) view.payment_id = order.payment_id;
     if (order.paid_at !== null) view.paid_at = iso(order.paid_at);
@@ -161,8 +159,8 @@ export class OrderService {
   }
 
   async cancel(orderId: string): Promise<Result<OrderView>> {
-    const result = await this.database.transact(async (trx) => {
-      const now = Date.now();
+    const result = await this.shop.transact(async ({ db: trx }) => {
+      const now = this.shop.clock.now();
       const order = await orders.find(trx, orderId);
       if (!order) return orderNotFound();
       const status = effectiveStatus(order, now);
@@ -178,8 +176,8 @@ export class OrderService {
 
   /** Expires one order if it is pending past its deadline; true if this call did it. */
   async expire(orderId: string): Promise<boolean> {
-    const result = await this.database.transact(async (trx) => {
-      if (!(await orders.leavePending(trx, orderId, 'expired', Date.now()))) return ok(false);
+    const result = await this.shop.transact(async ({ db: trx }) => {
+      if (!(await orders.leavePending(trx, orderId, 'expired', this.shop.clock.now()))) return ok(false);
       await releaseStock(trx, orderId);
       return ok(true);
     });
@@ -188,11 +186,11 @@ export class OrderService {
     return expired;
   }
 
-  /** Expires every pending order past its deadline, a batch at a time; safe to run in many processes at once. */
+  /** Expires every pending order of this shop past its deadline (its clock), a batch at a time; safe to run in many processes at once. */
   async expireDue(batch = 200): Promise<number> {
     let count = 0;
     for (;;) {
-      const due = await orders.pendingPastDeadline(this.database.db, Date.now(), batch);
+      const due = await orders.pendingPastDeadline(this.shop.db, this.shop.clock.now(), batch);
       for (const id of due) if (await this.expire(id)) count++;
       if (due.length < batch) return count;
     }

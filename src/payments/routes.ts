@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, StringEnum, responses } from '../http/schemas.js';
 import { ORDER_STATUSES } from '../orders/routes.js';
-import type { OrderService } from '../orders/service.js';
 import { SIGNATURE_HEADER, verifySignature } from './signature.js';
 
 const ConfirmBody = Type.Object({
@@ -24,10 +23,7 @@ const ConfirmBody = Type.Object({
   reason: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
-export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; webhookSecret: string | undefined }> = async (
-  app,
-  { orders, webhookSecret },
-) => {
+export const paymentRoutes: FastifyPluginAsyncTypebox<{ webhookSecret: string | undefined }> = async (app, { webhookSecret }) => {
   app.post('/payments/confirm', {
     schema: {
       operationId: 'confirmPayment',
@@ -67,5 +63,5 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ orders: OrderService; we
         return reply.code(401).send({ detail: check.reason });
       }
     },
-  }, async (req, reply) => send(reply, await orders.confirmPayment(req.body)));
+  }, async (req, reply) => send(reply, await req.shop.orders.confirmPayment(req.body)));
 };

@@ -2,7 +2,12 @@
  * Expected failures are values, not exceptions: a service returns `fail(...)` and the HTTP layer
  * maps the kind to a status code. Exceptions are left for the unexpected.
  */
-export type FailureKind = 'not_found' | 'rejected' | 'conflict' | 'unauthorized';
+/**
+ * not_found 404, rejected 400, conflict 422 (a reused Idempotency-Key), invalid 422 (input the
+ * schema could not check, e.g. a catalog's fields), unauthorized 401, exists 409 (the thing exists
+ * or a limit is reached), unavailable 503 (a server this one needs did not answer).
+ */
+export type FailureKind = 'not_found' | 'rejected' | 'conflict' | 'invalid' | 'unauthorized' | 'exists' | 'unavailable';
 
 export interface Failure {
   ok: false;

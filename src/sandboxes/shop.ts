@@ -1,0 +1,162 @@
+import { createHmac } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { CartService } from '../cart/service.js';
+import { CatalogCache, CatalogService } from '../catalog/service.js';
+import { CatalogRepository } from '../catalog/repository.js';
+import type { Database } from '../db/database.js';
+import type { SandboxRow, StoreSchema } from '../db/schema.js';
+import { OrderService } from '../orders/service.js';
+import { newCartId, newOrderId } from '../shared/ids.js';
+import type { Result } from '../shared/result.js';
+
+/**
+ * The data one shop (a sandbox) runs on: the database handle (a connection, or the transaction of
+ * the work in progress) and the sandbox key every query filters on. Repositories take it first.
+ */
+export interface ShopDb {
+  readonly q: Kysely<StoreSchema>;
+  readonly key: number;
+}
+
+/** A sandbox's time, epoch milliseconds. The root (and any sandbox never given a clock) follows real time. */
+export interface Clock {
+  now(): number;
+}
+
+/** The clock state as stored and as sent to the gateway: frozen at an instant, or real time plus an offset. */
+export interface ClockState {
+  frozen_at: number | null;
+  offset_ms: number;
+}
+
+export const clockOf = (state: ClockState): Clock =>
+  state.frozen_at !== null ? { now: () => state.frozen_at! } : state.offset_ms === 0 ? REAL_TIME : { now: () => Date.now() + state.offset_ms };
+
+export const REAL_TIME: Clock = { now: () => Date.now() };
+
+/** New cart and order ids: random, or, in a seeded sandbox, derived from the seed and a counter (issue 9 interface). */
+export interface IdSource {
+  cart(): Promise<string>;
+  order(): Promise<string>;
+}
+
+/**
+ * A deterministic id: the first `length` hex digits of HMAC-SHA256(key = String(seed),
+ * message = `${kind}:${counter}`); the same script against a sandbox with the same seed gives the same ids.
+ */
+export const seededId = (seed: number, kind: string, counter: number, length: number): string =>
+  createHmac('sha256', String(seed)).update(`${kind}:${counter}`).digest('hex').slice(0, length);
+
+const randomIds: IdSource = { cart: async () => newCartId(), order: async () => newOrderId() };
+
+/** Seeded ids take the next counter value inside the caller's transaction, so concurrent requests never share one. */
+function seededIds(db: ShopDb, seed: number): IdSource {
+  const next = async (kind: string, length: number) => {
+    const row = await db.q
+      .updateTable('sandboxes')
+      .set((eb) => ({ id_counter: eb('id_counter', '+', 1) }))
+      .where('sandbox', '=', db.key)
+      .returning('id_counter')
+      .executeTakeFirstOrThrow();
+    return seededId(seed, kind, Number(row.id_counter), length);
+  };
+  return { cart: () => next('cart', 24), order: () => next('order', 32) };
+}
+
+/** What a unit of work inside a shop's transaction gets. */
+export interface ShopTx {
+  readonly db: ShopDb;
+  readonly ids: IdSource;
+}
+
+/** How long carts and orders live, and how large a catalog may be kept in memory. */
+export interface ShopSettings {
+  cartTtlMs: number;
+  orderTtlMs: number;
+  catalogMemoryProducts: number;
+}
+
+/**
+ * One shop: the root (`default`) or a sandbox, resolved once per request (or per background job).
+ * Services are built on first use and carry the shop, so their methods take no sandbox argument.
+ */
+export class Shop {
+  readonly db: ShopDb;
+  private services: { catalog?: CatalogService; carts?: CartService; orders?: OrderService } = {};
+
+  constructor(
+    private readonly factory: ShopFactory,
+    readonly sandbox: { key: number; id: string },
+    readonly clock: Clock,
+    private readonly seed: number | null,
+  ) {
+    this.db = { q: factory.database.db, key: sandbox.key };
+  }
+
+  /** Runs fn in one transaction of this shop; commits when it returns ok (Database.transact). */
+  transact<T>(fn: (tx: ShopTx) => Promise<Result<T>>): Promise<Result<T>> {
+    return this.factory.database.transact((trx) => {
+      const db: ShopDb = { q: trx, key: this.sandbox.key };
+      return fn({ db, ids: this.seed === null ? randomIds : seededIds(db, this.seed) });
+    });
+  }
+
+  get catalog(): CatalogService {
+    return (this.services.catalog ??= new CatalogService(new CatalogRepository(this.db.q, this.factory.database.dialect, this.sandbox.key), this.factory.catalogCache(this.sandbox.key), {
+      clock: this.clock,
+      releaseExpiredHolds: () => this.orders.expireDue(),
+    }));
+  }
+
+  get carts(): CartService {
+    return (this.services.carts ??= new CartService(this, this.factory.settings.cartTtlMs, () => this.orders.expireDue()));
+  }
+
+  get orders(): OrderService {
+    return (this.services.orders ??= new OrderService(this, this.factory.log, () => this.carts.idleSince(), this.factory.settings.orderTtlMs));
+  }
+}
+
+/** Catalog caches kept per sandbox; past this many, the least recently used is dropped. */
+const CATALOG_CACHES = 2000;
+
+/**
+ * Builds shops: `root` once at start-up (key 0, real time, random ids: no lookup per request),
+ * `forRow` from a `sandboxes` row the caller read. Catalog caches live here, per sandbox key,
+ * across requests (keys are never reused, so a cache can never be taken for another sandbox's).
+ */
+export class ShopFactory {
+  readonly root: Shop;
+  private readonly caches = new Map<number, CatalogCache>();
+
+  constructor(
+    readonly database: Database<StoreSchema>,
+    readonly settings: ShopSettings,
+    readonly log: Logger,
+  ) {
+    this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null);
+  }
+
+  forRow(row: Pick<SandboxRow, 'sandbox' | 'public_id' | 'frozen_at' | 'offset_ms' | 'seed'>): Shop {
+    if (row.sandbox === 0) return this.root;
+    return new Shop(this, { key: row.sandbox, id: row.public_id ?? String(row.sandbox) }, clockOf(row), row.seed);
+  }
+
+  catalogCache(key: number): CatalogCache {
+    let cache = this.caches.get(key);
+    if (cache) {
+      this.caches.delete(key);
+    } else {
+      cache = new CatalogCache(this.settings.catalogMemoryProducts);
+      if (this.caches.size >= CATALOG_CACHES) this.caches.delete(this.caches.keys().next().value!);
+    }
+    this.caches.set(key, cache);
+    return cache;
+  }
+
+  /** Forgets a deleted sandbox's cache. */
+  drop(key: number): void {
+    this.caches.delete(key);
+  }
+}
