@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { freePort, spawnServer, tempDir, type ServerProcess } from '../test/helpers/spawn.js';
 import { measureGet, measurePurchases, timeOnce, type Measurement } from './load.js';
 import { CATALOG_MIX, LARGE_MIX } from './mix.js';
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     // SQLite files of a million products are large: leave nothing behind.
     rmSync(dir, { recursive: true, force: true });
   }
-  const out = join(ROOT, options.out);
+  // npm runs scripts from the project root: a relative --out is relative to it, an absolute one stays.
+  const out = resolve(ROOT, options.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, markdown(rows, trees.map((t) => t.label), options, pin.length > 0));
   console.log(`\nwritten to ${options.out}`);
