@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { freePort, spawnServer, tempDir, type ServerProcess } from '../test/helpers/spawn.js';
 import { measureGet, measurePurchases, timeOnce, type Measurement } from './load.js';
 import { CATALOG_MIX, LARGE_MIX } from './mix.js';
