@@ -68,9 +68,12 @@ export class OrderService {
       const now = this.shop.clock.now();
       const lines = await this.loadCheckoutLines(trx, cartId);
       if (!lines.ok) return lines;
+      // The order rows go in first and the stock last: a product row's lock (every checkout of that
+      // product waits for it) is then held for one statement and the commit, not for the inserts
+      // too. Not enough stock rolls the order back with everything else.
+      const order = await this.createOrder(trx, ids, cartId, lines.value, now);
       const held = await this.holdStock(trx, lines.value);
-      if (!held.ok) return held;
-      return ok(await this.createOrder(trx, ids, cartId, lines.value, now));
+      return held.ok ? ok(order) : held;
     });
     if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
     return result;
