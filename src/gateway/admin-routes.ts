@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { bearerMatches } from '../shared/bearer.js';
 import type { Answer } from './requests.js';
 import type { SandboxAdmin } from './sandboxes.js';
 
@@ -15,18 +15,6 @@ export interface AdminRoutesOptions {
 }
 
 export const MISSING_ADMIN_KEY = 'Missing or invalid admin key';
-
-/** Loopback addresses: a gateway listening only there is reachable from this machine alone. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
-}
-
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/** Compares in constant time (digests have equal lengths whatever the header holds). */
-function bearerMatches(header: string | undefined, key: string): boolean {
-  return header !== undefined && timingSafeEqual(digest(header), digest(`Bearer ${key}`));
-}
 
 const send = (reply: FastifyReply, answer: Answer) => (answer.status === 204 ? reply.code(204).send() : reply.code(answer.status).send(answer.body));
 

@@ -1,16 +1,6 @@
-import { createHmac } from 'node:crypto';
-import { newPaymentId } from '../shared/ids.js';
+import { newPaymentId, seededHex } from '../shared/ids.js';
 import type { Db, IdSource } from './context.js';
 import type { SandboxRepository } from './sandbox-repository.js';
-
-/**
- * Deterministic ids of a seeded sandbox (issue-9 interface): the first `hexLength` hex digits of
- * HMAC-SHA256(key = String(seed), message = `${kind}:${counter}`). The same seed and the same
- * sequence of calls give the same ids in any process, on either database.
- */
-export function seededHex(seed: number, kind: string, counter: number, hexLength: number): string {
-  return createHmac('sha256', String(seed)).update(`${kind}:${counter}`).digest('hex').slice(0, hexLength);
-}
 
 /** Payment ids as today: `pay_` and 24 hex digits (shared/ids.ts). */
 const PAYMENT_HEX = 24;

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { loadGatewayConfig, loadOrExit, redactUrl } from '../config.js';
+import { isLoopback, loadGatewayConfig, loadOrExit, redactUrl } from '../config.js';
 import { sql } from 'kysely';
 import { openMigrated } from '../db/database.js';
 import { closeGracefully, listen, serverUrl } from '../http/server.js';
@@ -10,7 +10,6 @@ import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
 import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
-import { isLoopback } from './admin-routes.js';
 import { SandboxAdmin } from './sandboxes.js';
 
 /**

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { CartService } from '../cart/service.js';
@@ -7,7 +6,7 @@ import { CatalogRepository } from '../catalog/repository.js';
 import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { OrderService } from '../orders/service.js';
-import { newCartId, newOrderId } from '../shared/ids.js';
+import { newCartId, newOrderId, seededHex } from '../shared/ids.js';
 import type { Result } from '../shared/result.js';
 
 /**
@@ -41,13 +40,6 @@ export interface IdSource {
   order(): Promise<string>;
 }
 
-/**
- * A deterministic id: the first `length` hex digits of HMAC-SHA256(key = String(seed),
- * message = `${kind}:${counter}`); the same script against a sandbox with the same seed gives the same ids.
- */
-export const seededId = (seed: number, kind: string, counter: number, length: number): string =>
-  createHmac('sha256', String(seed)).update(`${kind}:${counter}`).digest('hex').slice(0, length);
-
 const randomIds: IdSource = { cart: async () => newCartId(), order: async () => newOrderId() };
 
 /** Seeded ids take the next counter value inside the caller's transaction, so concurrent requests never share one. */
@@ -59,7 +51,7 @@ function seededIds(db: ShopDb, seed: number): IdSource {
       .where('sandbox', '=', db.key)
       .returning('id_counter')
       .executeTakeFirstOrThrow();
-    return seededId(seed, kind, Number(row.id_counter), length);
+    return seededHex(seed, kind, Number(row.id_counter), length);
   };
   return { cart: () => next('cart', 24), order: () => next('order', 32) };
 }
