@@ -211,6 +211,9 @@ describe('sandboxes', () => {
       ['GET', '/sandboxes/nope', undefined, 404, { detail: 'Sandbox not found' }],
       ['DELETE', '/sandboxes/default', undefined, 409, { detail: 'The default sandbox cannot be deleted' }],
       ['POST', '/sandboxes/nope/reset', undefined, 404, { detail: 'Sandbox not found' }],
+      // An unknown sandbox wins over a bad body, as under the shop prefix.
+      ['POST', '/sandboxes/nope/snapshots', {}, 404, { detail: 'Sandbox not found' }],
+      ['POST', '/sandboxes/nope/clock', { advance_seconds: -1 }, 404, { detail: 'Sandbox not found' }],
       ['POST', `/sandboxes/${box.sandbox_id}/snapshots`, { name: '../x' }, 422, undefined],
       ['POST', `/sandboxes/${box.sandbox_id}/snapshots/none/restore`, undefined, 404, { detail: 'Snapshot not found' }],
       ['POST', `/sandboxes/${box.sandbox_id}/clock`, { advance_seconds: -1 }, 422, undefined],

@@ -61,6 +61,12 @@ const base: ErrorAnswers = { admin: true, 503: UNAVAILABLE };
 export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxService }> = async (app, { sandboxes }) => {
   app.addSchema(Info);
   const tags = ['sandboxes'];
+  // As under the shop prefix: an unknown sandbox is 404 before its body is validated (a 422 would
+  // suggest that fixing the body could help). The services look the row up again in their transaction.
+  app.addHook('preValidation', async (req, reply) => {
+    const id = (req.params as { sandbox_id?: string }).sandbox_id;
+    if (id !== undefined && req.body !== undefined && !(await sandboxes.find(id))) return reply.code(404).send({ detail: 'Sandbox not found' });
+  });
 
   app.post('/sandboxes', {
     bodyLimit: CATALOG_BODY_LIMIT,
