@@ -28,9 +28,10 @@ export function tempDir(prefix = 'store-test-'): string {
  * block of its own per vitest worker: a port handed out by `listen(0)` could be taken again by an
  * outgoing connection or by a server of a file running beside this one, and a readiness check
  * would then talk to the wrong process. Each candidate is still checked by binding it.
+ * TEST_PORT_BASE (default 20000) moves the blocks, for two suites run side by side from two checkouts.
  */
 const PORT_BLOCK = 1500;
-let nextPort = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * PORT_BLOCK;
+let nextPort = Number(process.env.TEST_PORT_BASE ?? 20_000) + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * PORT_BLOCK;
 const blockEnd = nextPort + PORT_BLOCK;
 
 function bindable(port: number): Promise<boolean> {
