@@ -12,6 +12,17 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's script runs in the browser, as a module (src/dashboard/page.ts loads it).
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'sessionStorage', 'fetch', 'Node', 'AbortController', 'TextDecoderStream', 'setTimeout', 'clearTimeout', 'confirm', 'console']
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // Tests read arbitrary JSON answers.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -10,6 +10,7 @@ import type { ErrorStyle } from './routing.js';
 import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
 import { catalogAdminRoutes } from '../catalog/admin-routes.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
 import { orderRoutes } from '../orders/routes.js';
@@ -204,6 +205,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
   });
+  // Where the admin endpoints are disabled, the page is absent too (404), like them.
+  if (config.sandboxes.adminOpen) app.register(dashboardRoutes, { keyRequired: config.sandboxes.adminApiKey !== undefined });
 
   app.register(async (scope) => {
     scope.get('/', {
