@@ -44,6 +44,7 @@ export function announceStore(config: StoreConfig, log: Logger): void {
     {
       url,
       docs: `${url}/docs`,
+      dashboard: config.sandboxes.adminOpen ? `${url}/dashboard` : undefined,
       database: redactUrl(config.databaseUrl),
       signed_callbacks: Boolean(config.webhookSecret),
       workers: config.workers,
