@@ -5,6 +5,8 @@
 
 const KEY_ITEM = 'store-dashboard.admin-key';
 const MAX_TIMELINE_ROWS = 300;
+/** Stock rows drawn at most: a custom catalog may hold 100,000 products. */
+const MAX_STOCK_ROWS = 500;
 const keyRequired = document.body.dataset.adminKey === 'required';
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
@@ -81,13 +83,21 @@ async function loadSandboxes() {
   const list = await api('GET', '/sandboxes');
   fillRows('sandboxes', list.map((box) => {
     const open = el('a', [box.sandbox_id], { href: `#${encodeURIComponent(box.sandbox_id)}`, 'data-testid': `open-${box.sandbox_id}` });
-    if (box.sandbox_id === current?.id) open.setAttribute('aria-current', 'true');
     return el('tr', [
       el('th', [open], { scope: 'row' }), el('td', [box.clock.now]), el('td', [box.counts.products]), el('td', [box.counts.carts]),
       el('td', [box.counts.orders]), el('td', [box.faults.length]), el('td', [box.expires_at ?? 'never']),
     ]);
   }), 'No sandboxes');
+  markCurrent();
   document.getElementById('sandboxes').hidden = false;
+}
+
+/** Marks the link of the sandbox shown (aria-current), for screen readers and the eye alike. */
+function markCurrent() {
+  for (const link of document.querySelectorAll('[data-testid^="open-"]')) {
+    if (link.textContent === current?.id) link.setAttribute('aria-current', 'true');
+    else link.removeAttribute('aria-current');
+  }
 }
 
 const money = (value) => (typeof value === 'number' ? value.toFixed(2) : String(value ?? ''));
@@ -175,9 +185,12 @@ function renderState(state, info, snapshots) {
     el('td', [order.order_id]), el('td', [order.status], { 'data-status': order.status }), el('td', [money(order.total)]),
     el('td', [order.items.map((item) => `${item.quantity} × #${item.product_id}`).join(', ')]), el('td', [order.created_at]),
   ], { 'data-order': order.order_id })), 'No orders');
-  fillRows('stock', state.catalog.products.map((product) => el('tr', [
+  const products = state.catalog.products;
+  const stock = products.slice(0, MAX_STOCK_ROWS).map((product) => el('tr', [
     el('td', [product.id]), el('td', [product.name]), el('td', [money(product.price)]), el('td', [product.stock]),
-  ])), 'No products');
+  ]));
+  if (products.length > MAX_STOCK_ROWS) stock.push(el('tr', [el('td', [`… and ${products.length - MAX_STOCK_ROWS} more products`], { colspan: '4', class: 'empty' })]));
+  fillRows('stock', stock, 'No products');
   $('balance').textContent = money(state.balance);
   fillRows('payments', state.payments.map((payment) => el('tr', [
     el('td', [payment.payment_id]), el('td', [payment.order_id]), el('td', [money(payment.amount)]), el('td', [payment.status]),
@@ -191,10 +204,13 @@ function renderState(state, info, snapshots) {
   $('restore').disabled = snapshots.length === 0;
 }
 
-/** Reads the sandbox's state, details and snapshots again and redraws them (a no-op once another is shown). */
+/**
+ * Reads the sandbox's state, details and snapshots again and redraws them, with the sandbox list
+ * (its counts change too); a no-op once another sandbox is shown.
+ */
 async function refresh(view) {
   const [state, info, snapshots] = await Promise.all([
-    api('GET', sandboxPath(view.id, '/state')), api('GET', sandboxPath(view.id)), api('GET', sandboxPath(view.id, '/snapshots')),
+    api('GET', sandboxPath(view.id, '/state')), api('GET', sandboxPath(view.id)), api('GET', sandboxPath(view.id, '/snapshots')), loadSandboxes(),
   ]);
   if (current === view) renderState(state.state, info, snapshots);
 }
@@ -216,7 +232,7 @@ function open(id) {
   fillRows('timeline', [], 'No events yet');
   $('stream-state').textContent = 'connecting';
   document.getElementById('detail').hidden = false;
-  for (const link of document.querySelectorAll('[data-testid^="open-"]')) link.toggleAttribute('aria-current', link.textContent === id);
+  markCurrent();
   redraw();
   follow(view);
 }
