@@ -64,7 +64,7 @@ async function api(method, path, body) {
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     const detail = data?.detail;
-    throw new Error(typeof detail === 'string' ? detail : `${method} ${path} answered ${res.status}${detail ? `: ${JSON.stringify(detail)}` : ''}`);
+    throw new Error(`${method} ${path}: ${typeof detail === 'string' ? detail : `${res.status} ${JSON.stringify(detail ?? null)}`}`);
   }
   return data;
 }
