@@ -64,7 +64,10 @@ async function api(method, path, body) {
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     const detail = data?.detail;
-    throw new Error(`${method} ${path}: ${typeof detail === 'string' ? detail : `${res.status} ${JSON.stringify(detail ?? null)}`}`);
+    // The store's errors are {"detail": text}, or for invalid input a list of {loc, msg} issues.
+    const text = typeof detail === 'string' ? detail
+      : Array.isArray(detail) ? detail.map((issue) => `${issue.loc?.slice(1).join('.')}: ${issue.msg}`).join('; ') : `answered ${res.status}`;
+    throw new Error(`${method} ${path}: ${text}`);
   }
   return data;
 }
