@@ -17,6 +17,8 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { eventRoutes } from '../events/routes.js';
+import type { EventService } from '../events/service.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -38,6 +40,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Sandbox timelines (issue 10). */
+  events: EventService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -204,6 +208,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(eventRoutes, { events: services.events });
   });
   // Where the admin endpoints are disabled, the page is absent too (404), like them.
   if (config.sandboxes.adminOpen) app.register(dashboardRoutes, { keyRequired: config.sandboxes.adminApiKey !== undefined });
