@@ -184,7 +184,9 @@ function stopStream() {
 function renderState(state, info, snapshots) {
   $('clock').textContent = info.clock.now;
   $('clock-mode').textContent = info.clock.frozen ? '(frozen: moves only when advanced)' : '(follows real time)';
-  fillRows('orders', state.orders.map((order) => el('tr', [
+  // The canonical state lists orders by id; people read them newest first.
+  const orders = [...state.orders].sort((a, b) => b.created_at.localeCompare(a.created_at));
+  fillRows('orders', orders.map((order) => el('tr', [
     el('td', [order.order_id]), el('td', [order.status], { 'data-status': order.status }), el('td', [money(order.total)]),
     el('td', [order.items.map((item) => `${item.quantity} × #${item.product_id}`).join(', ')]), el('td', [order.created_at]),
   ], { 'data-order': order.order_id })), 'No orders');
@@ -194,9 +196,10 @@ function renderState(state, info, snapshots) {
   ]));
   if (products.length > MAX_STOCK_ROWS) stock.push(el('tr', [el('td', [`… and ${products.length - MAX_STOCK_ROWS} more products`], { colspan: '4', class: 'empty' })]));
   fillRows('stock', stock, 'No products');
-  $('balance').textContent = money(state.balance);
-  fillRows('payments', state.payments.map((payment) => el('tr', [
-    el('td', [payment.payment_id]), el('td', [payment.order_id]), el('td', [money(payment.amount)]), el('td', [payment.status]),
+  $('balance').textContent = money(state.gateway.balance);
+  fillRows('payments', [...state.gateway.payments].reverse().map((payment) => el('tr', [
+    el('td', [payment.payment_id]), el('td', [payment.order_id]), el('td', [money(payment.amount)]),
+    el('td', [payment.reason ? `${payment.status} (${payment.reason})` : payment.status]),
   ])), 'No payments');
   fillRows('faults', info.faults.map((rule) => {
     const { kind, fired, ...rest } = rule;
