@@ -87,8 +87,8 @@ async function loadSandboxes() {
   fillRows('sandboxes', list.map((box) => {
     const open = el('a', [box.sandbox_id], { href: `#${encodeURIComponent(box.sandbox_id)}`, 'data-testid': `open-${box.sandbox_id}` });
     return el('tr', [
-      el('th', [open], { scope: 'row' }), el('td', [box.clock.now]), el('td', [box.counts.products]), el('td', [box.counts.carts]),
-      el('td', [box.counts.orders]), el('td', [box.faults.length]), el('td', [box.expires_at ?? 'never']),
+      el('th', [open], { scope: 'row' }), el('td', [when(box.clock.now)]), el('td', [box.counts.products]), el('td', [box.counts.carts]),
+      el('td', [box.counts.orders]), el('td', [box.faults.length]), el('td', [box.expires_at ? when(box.expires_at) : 'never']),
     ]);
   }), 'No sandboxes');
   markCurrent();
@@ -103,6 +103,15 @@ function markCurrent() {
   }
 }
 
+/** An ISO 8601 instant as a <time>: "2026-01-01 12:00:00" (or only the time of day), the full value in its datetime. */
+function when(iso, timeOnly = false) {
+  const text = iso.replace('T', ' ').slice(timeOnly ? 11 : 0, timeOnly ? 23 : 19);
+  return el('time', [text], { datetime: iso, title: iso });
+}
+
+/** Cell classes: ids may break anywhere, numbers never (web/dashboard.css). */
+const ID = { class: 'id' };
+const NUM = { class: 'num' };
 const money = (value) => (typeof value === 'number' ? value.toFixed(2) : String(value ?? ''));
 
 /** One line of `data` for the timeline: a request as "GET /products → 200 (3 ms)", others as key=value. */
@@ -113,7 +122,7 @@ function summary(event) {
 }
 
 function addEvent(event) {
-  const row = el('tr', [el('td', [event.seq]), el('td', [event.at]), el('td', [event.source]), el('td', [event.type]), el('td', [summary(event)])], {
+  const row = el('tr', [el('td', [event.seq]), el('td', [when(event.at, true)]), el('td', [event.source]), el('td', [event.type]), el('td', [summary(event)])], {
     'data-type': event.type,
   });
   if (event.type === 'request') row.classList.add('request');
@@ -182,23 +191,23 @@ function stopStream() {
 }
 
 function renderState(state, info, snapshots) {
-  $('clock').textContent = info.clock.now;
+  $('clock').replaceChildren(when(info.clock.now));
   $('clock-mode').textContent = info.clock.frozen ? '(frozen: moves only when advanced)' : '(follows real time)';
   // The canonical state lists orders by id; people read them newest first.
   const orders = [...state.orders].sort((a, b) => b.created_at.localeCompare(a.created_at));
   fillRows('orders', orders.map((order) => el('tr', [
-    el('td', [order.order_id]), el('td', [order.status], { 'data-status': order.status }), el('td', [money(order.total)]),
-    el('td', [order.items.map((item) => `${item.quantity} × #${item.product_id}`).join(', ')]), el('td', [order.created_at]),
+    el('td', [order.order_id], ID), el('td', [order.status], { 'data-status': order.status }), el('td', [money(order.total)], NUM),
+    el('td', [order.items.map((item) => `${item.quantity} × ${item.name}`).join(', ')]), el('td', [when(order.created_at)]),
   ], { 'data-order': order.order_id })), 'No orders');
   const products = state.catalog.products;
   const stock = products.slice(0, MAX_STOCK_ROWS).map((product) => el('tr', [
-    el('td', [product.id]), el('td', [product.name]), el('td', [money(product.price)]), el('td', [product.stock]),
+    el('td', [product.id], NUM), el('td', [product.name]), el('td', [money(product.price)], NUM), el('td', [product.stock], NUM),
   ]));
   if (products.length > MAX_STOCK_ROWS) stock.push(el('tr', [el('td', [`… and ${products.length - MAX_STOCK_ROWS} more products`], { colspan: '4', class: 'empty' })]));
   fillRows('stock', stock, 'No products');
   $('balance').textContent = money(state.gateway.balance);
   fillRows('payments', [...state.gateway.payments].reverse().map((payment) => el('tr', [
-    el('td', [payment.payment_id]), el('td', [payment.order_id]), el('td', [money(payment.amount)]),
+    el('td', [payment.payment_id], ID), el('td', [payment.order_id], ID), el('td', [money(payment.amount)], NUM),
     el('td', [payment.reason ? `${payment.status} (${payment.reason})` : payment.status]),
   ])), 'No payments');
   fillRows('faults', info.faults.map((rule) => {
@@ -206,7 +215,8 @@ function renderState(state, info, snapshots) {
     return el('tr', [el('td', [kind]), el('td', [JSON.stringify(rest)]), el('td', [fired ?? ''])]);
   }), 'No active faults');
   const select = $('restore-name');
-  select.replaceChildren(...snapshots.map((snapshot) => el('option', [`${snapshot.name} (${snapshot.created_at})`], { value: snapshot.name })));
+  const options = snapshots.map((snapshot) => el('option', [`${snapshot.name} (saved ${snapshot.created_at.replace('T', ' ').slice(0, 19)})`], { value: snapshot.name }));
+  select.replaceChildren(...(options.length ? options : [el('option', ['no snapshots yet'], { value: '' })]));
   $('restore').disabled = snapshots.length === 0;
 }
 

@@ -49,7 +49,7 @@ export function renderShell(options: ShellOptions): string {
 
   <section id="detail" aria-labelledby="detail-title" hidden>
     <h2 id="detail-title">Sandbox <span data-testid="current-sandbox"></span></h2>
-    <p>Clock: <time data-testid="clock"></time> <span data-testid="clock-mode"></span></p>
+    <p>Clock: <span data-testid="clock"></span> <span data-testid="clock-mode"></span></p>
     <div class="controls">
       <button type="button" id="reset" data-testid="reset">Reset sandbox</button>
       <form id="snapshot-form">
