@@ -91,11 +91,29 @@ describe('the dashboard', () => {
       expect(paid.status, paid.text).toBe(200);
       await expect.poll(() => rowOf(order.order_id).locator('[data-status]').textContent()).toBe('paid');
 
+      await page.getByLabel('Snapshot name').fill('paid-order');
+      await page.getByRole('button', { name: 'Save snapshot' }).click();
+      await page.locator('[data-testid="restore-name"] option[value="paid-order"]').waitFor({ state: 'attached' });
+
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: 'Reset sandbox' }).click();
       await rowOf(order.order_id).waitFor({ state: 'detached' });
       expect(await page.getByTestId('orders').locator('tbody').textContent()).toBe('No orders');
       expect((await call('GET', `${store.url}/sandboxes/watched/orders/${order.order_id}`)).status).toBe(404);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('restores a snapshot and advances the clock with its buttons', async () => {
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Restore' }).click();
+      await expect.poll(() => page.locator('[data-testid="orders"] [data-status]').allTextContents()).toEqual(['paid']);
+
+      const before = (await call('GET', `${store.url}/sandboxes/watched/clock`, undefined, auth)).body.now as string;
+      await page.getByLabel('Advance clock by (seconds)').fill('3600');
+      await page.getByRole('button', { name: 'Advance clock' }).click();
+      await page.locator('[data-testid="timeline"] tr[data-type="clock.advanced"]').waitFor();
+      const after = (await call('GET', `${store.url}/sandboxes/watched/clock`, undefined, auth)).body.now as string;
+      expect(Date.parse(after) - Date.parse(before)).toBeGreaterThanOrEqual(3600_000);
       expect(pageErrors).toEqual([]);
     });
   });

@@ -211,8 +211,9 @@ function renderState(state, info, snapshots) {
     el('td', [payment.reason ? `${payment.status} (${payment.reason})` : payment.status]),
   ])), 'No payments');
   fillRows('faults', info.faults.map((rule) => {
-    const { kind, fired, ...rest } = rule;
-    return el('tr', [el('td', [kind]), el('td', [JSON.stringify(rest)]), el('td', [fired ?? ''])]);
+    // `fired` is null when the gateway, which counts its own rules, does not answer.
+    const { index: _index, kind, fired, ...rest } = rule;
+    return el('tr', [el('td', [kind]), el('td', [JSON.stringify(rest)], ID), el('td', [fired ?? 'unknown'], NUM)]);
   }), 'No active faults');
   const select = $('restore-name');
   const options = snapshots.map((snapshot) => el('option', [`${snapshot.name} (saved ${snapshot.created_at.replace('T', ' ').slice(0, 19)})`], { value: snapshot.name }));
