@@ -159,6 +159,11 @@ async function follow(view) {
       if (lastId !== null) extra['last-event-id'] = lastId;
       const res = await fetch(sandboxPath(view.id, '/events'), { headers: headers(extra), signal: view.stop.signal });
       if (res.status === 401) return askForKey('The store refused that key. Enter the admin key again.');
+      if (res.status === 404) {
+        // Deleted (the stream ends then too): nothing more will come.
+        if (current === view) $('stream-state').textContent = 'ended: sandbox not found';
+        return undefined;
+      }
       if (!res.ok || !res.body) throw new Error(`events answered ${res.status}`);
       if (current === view) $('stream-state').textContent = 'live';
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
