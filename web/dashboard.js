@@ -9,6 +9,7 @@ const MAX_TIMELINE_ROWS = 300;
 const MAX_STOCK_ROWS = 500;
 const keyRequired = document.body.dataset.adminKey === 'required';
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The admin key for this tab (sessionStorage: asked for once, gone when the tab closes). */
 let adminKey = sessionStorage.getItem(KEY_ITEM);
@@ -186,7 +187,7 @@ async function follow(view) {
       console.warn('event stream dropped', error);
     }
     if (current === view) $('stream-state').textContent = 'reconnecting…';
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await sleep(1000);
   }
 }
 
@@ -237,18 +238,29 @@ async function refresh(view) {
   if (current === view) renderState(state.state, info, snapshots);
 }
 
-/** Shows one sandbox: its details now, then live (a state-changing event redraws, at most every 200 ms). */
+/**
+ * Shows one sandbox: its details now, then live. State-changing events are coalesced: one redraw
+ * at most every 250 ms, and always one more after the last change, so a busy run neither floods
+ * the store with reads nor leaves the tables behind.
+ */
 function open(id) {
   stopStream();
-  const view = { id, stop: new AbortController(), pending: null };
+  const view = { id, stop: new AbortController(), dirty: false, redrawing: false };
   current = view;
   const redraw = () => attempt(() => refresh(view));
-  view.onEvent = (event) => {
+  view.onEvent = async (event) => {
     addEvent(event);
     // A read changes nothing: only other events (and requests that may write) redraw the tables.
     if (event.type === 'request' && event.data?.method === 'GET') return;
-    clearTimeout(view.pending);
-    view.pending = setTimeout(redraw, 200);
+    view.dirty = true;
+    if (view.redrawing) return;
+    view.redrawing = true;
+    while (view.dirty && current === view) {
+      view.dirty = false;
+      await sleep(250);
+      await redraw();
+    }
+    view.redrawing = false;
   };
   $('current-sandbox').textContent = id;
   fillRows('timeline', [], 'No events yet');
