@@ -79,6 +79,12 @@ describe('a gateway that does not answer', () => {
     expect((await call('GET', `${store.url}/sandboxes/default`)).body.counts).toMatchObject({ carts: 1, payments: null });
     expect(await stockOf(store.url, 1)).toBe(stock);
   });
+
+  it('serves the dashboard on a loopback address without ADMIN_API_KEY, not asking for a key', async () => {
+    const page = await call('GET', `${store.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-admin-key="none"');
+  });
 });
 
 describe('two store instances on one database', () => {
