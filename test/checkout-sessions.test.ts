@@ -1,22 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, type ServerProcess } from './helpers/processes.js';
-import { createSandbox, startPair } from './helpers/sandboxes.js';
-import { orderOf, shutdown, stockOf } from './helpers/shop.js';
+import { describe, expect, it } from 'vitest';
+import { call } from './helpers/processes.js';
+import { createSandbox, usePair } from './helpers/sandboxes.js';
+import { orderOf, stockOf } from './helpers/shop.js';
 
 /**
  * Agentic Commerce Protocol checkout sessions (spec/sandboxes.md section 4) through both real
  * servers: each test works in a sandbox of its own, so stock and balances are its alone.
  */
 describe('checkout sessions (ACP)', () => {
-  let store: ServerProcess;
-  let gateway: ServerProcess;
-
-  beforeAll(async () => {
-    const pair = await startPair();
-    store = pair.stores[0]!;
-    gateway = pair.gateway;
-  });
-  afterAll(() => shutdown(store, gateway));
+  const servers = usePair();
+  const store = {
+    get url() {
+      return servers.store().url;
+    },
+  };
 
   let keys = 0;
   const newKey = () => `key-${process.pid}-${keys++}`;
