@@ -189,6 +189,8 @@ describe('checkout sessions (ACP)', () => {
     expect(bad.body).toEqual({ type: 'invalid_request', code: 'invalid', message: '$.items[0].quantity must be >= 1', param: '$.items[0].quantity' });
     expect((await post(url, {})).body).toMatchObject({ code: 'missing', param: '$.items' });
     expect((await post(url, '{"items": [')).body).toMatchObject({ type: 'invalid_request', code: 'invalid_json' });
+    const session = (await post(url, { items: [{ id: '1', quantity: 1 }] })).body;
+    expect((await post(`${url}/${session.id}/cancel`, { intent_trace: { reason_code: 7 } })).body).toMatchObject({ code: 'invalid', param: '$.intent_trace.reason_code' });
     const twice = await post(url, { items: [{ id: '1', quantity: 1 }, { id: '1', quantity: 2 }] });
     expect(twice.body).toMatchObject({ code: 'invalid', param: '$.items[1].id' });
     const unknown = await call('GET', `${url}/cs_nope`);

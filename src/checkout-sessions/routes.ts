@@ -8,6 +8,7 @@ import { ACP_ERROR_STYLE, ACP_REFUSALS, acpErrorHandler, sendAcp } from './error
 import { ACP_API_VERSION, CURRENCY } from './model.js';
 import {
   AcpErrorSchema,
+  CancelBody,
   CheckoutSessionSchema,
   CompleteBody,
   CreateBody,
@@ -154,9 +155,10 @@ export const checkoutSessionRoutes: FastifyPluginAsyncTypebox<CheckoutSessionRou
       operationId: 'cancelCheckoutSession',
       tags: [TAG],
       summary: 'Cancel a checkout session, releasing its stock',
-      description: 'Its pending order is cancelled and the stock returned. A body (intent_trace) may be sent; it is ignored.',
+      description: 'Its pending order is cancelled and the stock returned. The body is optional ({intent_trace}: accepted and ignored).',
       headers: WriteHeaders,
       params: SessionParams,
+      body: CancelBody,
       response: acpResponses({ status: 200, example: EXAMPLES.canceled }, { ...WRITE_ERRORS, 404: notFound, 405: final('canceled') }),
     },
   }, async (req, reply) => sendAcp(reply, await sessions(req).cancel(req.params.checkout_session_id)));

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MAX_INT32, StringEnum, documented } from '../http/schemas.js';
 import type { AcpError } from './errors.js';
 import { ACP_API_VERSION, type CheckoutSessionView } from './model.js';
@@ -60,10 +60,18 @@ export const CompleteBody = Type.Object({
   }),
 });
 
-export const CancelBody = Type.Object(
-  { intent_trace: Type.Optional(Type.Object({ reason_code: Type.String({ maxLength: 64 }), trace_summary: Type.Optional(Type.String({ maxLength: 500 })) })) },
-  { description: 'Optional; why the agent gives up (accepted and ignored)' },
-);
+const CancelRequest = Type.Object({
+  intent_trace: Type.Optional(Type.Object({ reason_code: Type.String({ maxLength: 64 }), trace_summary: Type.Optional(Type.String({ maxLength: 500 })) })),
+});
+
+/**
+ * The optional body of cancel (CancelSessionRequest): why the agent gives up, accepted and
+ * ignored. Without `type`, so that no body at all is valid too (an object body is checked).
+ */
+export const CancelBody = Type.Unsafe<Static<typeof CancelRequest> | undefined>({
+  properties: CancelRequest.properties,
+  description: 'Optional; why the agent gives up (accepted and ignored)',
+});
 
 export const SessionParams = Type.Object({ checkout_session_id: Type.String() });
 
