@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
-import { isStorableId } from '../catalog/model.js';
-import { inventory } from '../catalog/inventory.js';
-import { cartRepository as carts } from '../cart/repository.js';
 import type { CheckoutSessionRow, CheckoutSessionStatus, OrderRow } from '../db/schema.js';
 import { orderRepository as orders } from '../orders/repository.js';
 import type { PaymentAttempt } from '../sandboxes/gateway-client.js';
-import type { Shop, ShopDb, ShopTx } from '../sandboxes/shop.js';
+import type { Shop, ShopDb } from '../sandboxes/shop.js';
 import { toAmount } from '../shared/money.js';
 import { ok, type Result } from '../shared/result.js';
-import { acpFail, type AcpFailure } from './errors.js';
+import { acpFail } from './errors.js';
+import { priceItems, pricedColumns, repeatedItem, repeatedItemFailure, withPricing, type Pricing } from './pricing.js';
 import {
   FINAL_STATUSES,
   currentState,
@@ -18,9 +16,7 @@ import {
   sessionView,
   type CheckoutSessionView,
   type Item,
-  type Message,
   type Session,
-  type SessionLine,
 } from './model.js';
 import { sessionRepository as sessions } from './repository.js';
 
@@ -45,41 +41,10 @@ export interface OrderPayer {
 /** How long complete waits for the gateway's callback to mark the order paid before answering `in_progress`. */
 const SETTLE_WAIT_MS = 3000;
 const SETTLE_STEP_MS = 25;
-/** Pricing runs again when stock moved between its reads and its checkout, at most this many times. */
-const PRICING_ATTEMPTS = 3;
 
 const notFound = () => acpFail(404, 'session_not_found', 'Checkout session not found');
 const notAllowed = (operation: string, status: CheckoutSessionStatus) =>
   acpFail(405, status === 'in_progress' ? 'payment_in_progress' : `session_${status}`, `Checkout session is ${status}: it cannot be ${operation}`);
-const STOCK_MOVED = 'stock_changed';
-const stockMoved = () => acpFail(409, STOCK_MOVED, 'Stock changed while the session was being priced; repeat the request');
-
-/** The position of the first item naming a product already named before it, if any. */
-function repeatedItem(items: Item[]): number | undefined {
-  const seen = new Set<string>();
-  for (const [index, item] of items.entries()) {
-    if (seen.has(item.id)) return index;
-    seen.add(item.id);
-  }
-  return undefined;
-}
-
-/** A product id given as text: decimal digits naming an integer a product id column can hold. */
-function productIdOf(id: string): number | undefined {
-  if (!/^\d{1,10}$/.test(id)) return undefined;
-  const value = Number(id);
-  return isStorableId(value) ? value : undefined;
-}
-
-/** What one pricing of a session's items produced, inside the transaction that writes it. */
-interface Pricing {
-  cart_id: string;
-  order_id: string | null;
-  lines: SessionLine[];
-  messages: Message[];
-  status: 'ready_for_payment' | 'not_ready_for_payment';
-  expires_at: number;
-}
 
 /**
  * Agentic Commerce Protocol checkout sessions (spec/sandboxes.md section 4) over the shop's
@@ -109,18 +74,18 @@ export class CheckoutSessionService {
 
   async create(input: SessionInput & { items: Item[] }): Promise<Result<CheckoutSessionView>> {
     const repeated = repeatedItem(input.items);
-    if (repeated !== undefined) return acpFail(400, 'invalid', `$.items[${repeated}].id names a product already listed: give each product once, with its total quantity`, `$.items[${repeated}].id`);
+    if (repeated !== undefined) return repeatedItemFailure(repeated);
     await this.shop.orders.expireDue();
     let priced: Pricing | undefined;
-    const result = await this.withPricing(async (tx) => {
+    const result = await withPricing(this.shop, async (tx) => {
       const now = this.shop.clock.now();
       const id = await tx.ids.checkoutSession();
-      const pricing = await this.price(tx, null, input.items);
+      const pricing = await priceItems(this.shop, tx, null, input.items);
       if (!pricing.ok) return pricing;
       priced = pricing.value;
       await sessions.insert(tx.db, {
         id,
-        ...this.pricedColumns(pricing.value),
+        ...pricedColumns(pricing.value),
         buyer: input.buyer === undefined ? null : JSON.stringify(input.buyer),
         fulfillment_details: input.fulfillment_details === undefined ? null : JSON.stringify(input.fulfillment_details),
         created_at: now,
@@ -139,22 +104,22 @@ export class CheckoutSessionService {
 
   async update(id: string, input: SessionInput): Promise<Result<CheckoutSessionView>> {
     const repeated = input.items && repeatedItem(input.items);
-    if (repeated !== undefined) return acpFail(400, 'invalid', `$.items[${repeated}].id names a product already listed: give each product once, with its total quantity`, `$.items[${repeated}].id`);
+    if (repeated !== undefined) return repeatedItemFailure(repeated);
     await this.shop.orders.expireDue();
     let priced: Pricing | undefined;
     let released: string | undefined;
-    const result = await this.withPricing(async (tx) => {
+    const result = await withPricing(this.shop, async (tx) => {
       const locked = await this.lockedState(tx.db, id);
       if (!locked.ok) return locked;
       const { session, order, status } = locked.value;
       if (FINAL_STATUSES.includes(status) || status === 'in_progress') return notAllowed('updated', status);
       released = await this.releaseHold(tx.db, order);
       const items = input.items ?? session.lines.map(({ id: itemId, quantity }) => ({ id: itemId, quantity }));
-      const pricing = await this.price(tx, session.row.cart_id, items);
+      const pricing = await priceItems(this.shop, tx, session.row.cart_id, items);
       if (!pricing.ok) return pricing;
       priced = pricing.value;
       await sessions.update(tx.db, id, {
-        ...this.pricedColumns(pricing.value),
+        ...pricedColumns(pricing.value),
         ...(input.buyer === undefined ? {} : { buyer: JSON.stringify(input.buyer) }),
         ...(input.fulfillment_details === undefined ? {} : { fulfillment_details: JSON.stringify(input.fulfillment_details) }),
         updated_at: this.shop.clock.now(),
@@ -209,7 +174,7 @@ export class CheckoutSessionService {
 
     let priced: Pricing | undefined;
     let released: string | undefined;
-    const result = await this.withPricing(async (tx) => {
+    const result = await withPricing(this.shop, async (tx) => {
       const locked = await this.lockedState(tx.db, id);
       if (!locked.ok) return locked;
       const now = this.shop.clock.now();
@@ -232,10 +197,10 @@ export class CheckoutSessionService {
       released = await this.releaseHold(tx.db, settled);
       const reason = attempt.value.outcome === 'declined' ? `${attempt.value.reason}: ${attempt.value.message}` : (settled?.reason ?? settled?.status ?? 'unknown');
       const declined = errorMessage('payment_declined', `The payment was declined (${reason}). Complete the session again with another payment method.`, 'requires_buyer_input', '$.payment_data');
-      const pricing = await this.price(tx, fresh.row.cart_id, fresh.lines, [declined]);
+      const pricing = await priceItems(this.shop, tx, fresh.row.cart_id, fresh.lines, [declined]);
       if (!pricing.ok) return pricing;
       priced = pricing.value;
-      await sessions.update(tx.db, id, { ...this.pricedColumns(pricing.value), ...buyer, updated_at: now });
+      await sessions.update(tx.db, id, { ...pricedColumns(pricing.value), ...buyer, updated_at: now });
       return ok((await this.viewIn(tx.db, id))!);
     });
     if (result.ok) {
@@ -274,74 +239,6 @@ export class CheckoutSessionService {
     if (!order || order.status !== 'pending_payment' || order.expires_at <= this.shop.clock.now()) return undefined;
     const cancelled = await this.shop.orders.cancelIn(db, order.id);
     return cancelled.ok ? order.id : undefined;
-  }
-
-  /** Runs a pricing transaction, again when stock moved between its reads and its checkout. */
-  private async withPricing<T>(fn: (tx: ShopTx) => Promise<Result<T>>): Promise<Result<T>> {
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.shop.transact(fn);
-      if (result.ok || attempt === PRICING_ATTEMPTS || (result as AcpFailure).acp?.error.code !== STOCK_MOVED) return result;
-    }
-  }
-
-  /**
-   * Prices `items` into the session's cart (emptied; a new one when it has none or it was swept)
-   * and, when every item can be sold, checks the cart out into a pending order. Messages name the
-   * line each problem is about; `first` go before them (a declined payment).
-   */
-  private async price(tx: ShopTx, cartId: string | null, items: Item[], first: Message[] = []): Promise<Result<Pricing>> {
-    const { db } = tx;
-    const now = this.shop.clock.now();
-    const lines: SessionLine[] = [];
-    const messages = [...first];
-    let problems = 0;
-    for (const [index, item] of items.entries()) {
-      const productId = productIdOf(item.id);
-      const product = productId === undefined ? undefined : await inventory.available(db, productId);
-      const param = `$.line_items[${index}]`;
-      if (productId === undefined || !product) {
-        lines.push({ ...item, product_id: null, name: null, unit_amount: 0 });
-        messages.push(errorMessage('invalid', `No product has the id '${item.id}': use the id of a product from GET /products, as a string.`, 'recoverable', param));
-        problems++;
-        continue;
-      }
-      lines.push({ ...item, product_id: productId, name: product.name, unit_amount: product.price_cents });
-      if (product.stock < item.quantity) {
-        const content = product.stock === 0
-          ? `'${product.name}' is out of stock: remove it from the items.`
-          : `Only ${product.stock} of '${product.name}' left (requested ${item.quantity}): lower the quantity or remove the item.`;
-        messages.push(errorMessage('out_of_stock', content, 'recoverable', param));
-        problems++;
-      }
-    }
-
-    const idleSince = this.shop.carts.idleSince(now);
-    let cart = cartId;
-    if (cart !== null && (await carts.touchLive(db, cart, now, idleSince))) {
-      await carts.clearLines(db, cart);
-    } else {
-      cart = await tx.ids.cart();
-      await carts.insert(db, cart, now);
-    }
-    for (const line of lines) if (line.product_id !== null) await carts.setLine(db, cart, line.product_id, line.quantity);
-
-    const ttl = this.shop.settings.orderTtlMs;
-    if (problems > 0) return ok({ cart_id: cart, order_id: null, lines, messages, status: 'not_ready_for_payment', expires_at: now + ttl });
-    const order = await this.shop.orders.checkoutIn(tx, cart);
-    if (!order.ok) return stockMoved();
-    const placed = await orders.find(db, order.value.order_id);
-    return ok({ cart_id: cart, order_id: order.value.order_id, lines, messages, status: 'ready_for_payment', expires_at: placed?.expires_at ?? now + ttl });
-  }
-
-  private pricedColumns(pricing: Pricing) {
-    return {
-      status: pricing.status,
-      cart_id: pricing.cart_id,
-      order_id: pricing.order_id,
-      lines: JSON.stringify(pricing.lines),
-      messages: JSON.stringify(pricing.messages),
-      expires_at: pricing.expires_at,
-    };
   }
 
   private logPriced(what: string, view: CheckoutSessionView, pricing: Pricing): void {
