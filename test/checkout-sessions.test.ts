@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { call } from './helpers/processes.js';
+import { call, useStore } from './helpers/processes.js';
 import { createSandbox, usePair } from './helpers/sandboxes.js';
 import { orderOf, stockOf } from './helpers/shop.js';
 
@@ -223,5 +223,22 @@ describe('checkout sessions (ACP)', () => {
     expect((await call('GET', `${box.store_url}/checkout_sessions/${session.id}`)).body.status).toBe('ready_for_payment');
     expect((await call('POST', `${admin}/reset`)).status).toBe(200);
     expect((await call('GET', `${box.store_url}/checkout_sessions/${session.id}`)).status).toBe(404);
+  });
+});
+
+describe('checkout sessions with the gateway down', () => {
+  // Its own store: PAYMENTS_URL points at a port nothing listens on.
+  const { url } = useStore({ env: { PAYMENTS_URL: 'http://127.0.0.1:9' } });
+
+  it('complete is 503 payment_gateway_unavailable, the session stays payable, and a retry with the same key tries again', async () => {
+    const headers = (key: string) => ({ 'idempotency-key': key });
+    const session = (await call('POST', `${url()}/checkout_sessions`, { items: [{ id: '3', quantity: 1 }] }, headers('down-1'))).body;
+    for (const _ of [1, 2]) {
+      const res = await call('POST', `${url()}/checkout_sessions/${session.id}/complete`, { payment_data: { token: '4242424242424242' } }, headers('down-2'));
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ type: 'service_unavailable', code: 'payment_gateway_unavailable' });
+      expect(res.headers.get('idempotent-replayed')).toBeNull(); // 5xx answers are not kept
+    }
+    expect((await call('GET', `${url()}/checkout_sessions/${session.id}`)).body.status).toBe('ready_for_payment');
   });
 });
