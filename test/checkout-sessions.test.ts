@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { call, useStore } from './helpers/processes.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, freePort, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { createSandbox, usePair } from './helpers/sandboxes.js';
-import { orderOf, stockOf } from './helpers/shop.js';
+import { orderOf, shutdown, stockOf } from './helpers/shop.js';
 
 /**
  * Agentic Commerce Protocol checkout sessions (spec/sandboxes.md section 4) through both real
@@ -226,19 +226,42 @@ describe('checkout sessions (ACP)', () => {
   });
 });
 
-describe('checkout sessions with the gateway down', () => {
-  // Its own store: PAYMENTS_URL points at a port nothing listens on.
-  const { url } = useStore({ env: { PAYMENTS_URL: 'http://127.0.0.1:9' } });
+describe('checkout sessions when the gateway cannot reach the store, then is down', () => {
+  // Its own pair: the gateway calls back a port nothing listens on, so payments stay unconfirmed.
+  let store: ServerProcess | undefined;
+  let gateway: ServerProcess | undefined;
+  beforeAll(async () => {
+    const port = await freePort();
+    gateway = await startGateway({ storeUrl: 'http://127.0.0.1:9', port });
+    store = await startStore({ env: { PAYMENTS_URL: gateway.url } });
+  });
+  afterAll(() => shutdown(store, gateway));
+  const post = (path: string, body: unknown, key: string) => call('POST', `${store!.url}${path}`, body, { 'idempotency-key': key });
+  const PAY = { payment_data: { token: '4242424242424242' } };
 
-  it('complete is 503 payment_gateway_unavailable, the session stays payable, and a retry with the same key tries again', async () => {
-    const headers = (key: string) => ({ 'idempotency-key': key });
-    const session = (await call('POST', `${url()}/checkout_sessions`, { items: [{ id: '3', quantity: 1 }] }, headers('down-1'))).body;
+  it('a payment the gateway has not confirmed is in_progress; the confirmation, when it comes, completes the session', async () => {
+    const session = (await post('/checkout_sessions', { items: [{ id: '3', quantity: 1 }] }, 'slow-1')).body;
+    const pending = await post(`/checkout_sessions/${session.id}/complete`, PAY, 'slow-2');
+    expect(pending.status, pending.text).toBe(200);
+    expect(pending.body).toMatchObject({ status: 'in_progress', messages: [{ type: 'info' }] });
+    expect((await post(`/checkout_sessions/${session.id}`, {}, 'slow-3')).body.code).toBe('payment_in_progress');
+    // The gateway's retry, by hand: the store hears of the payment; the session reads completed.
+    const payment = (await call('GET', `${gateway!.url}/payments`)).body.payments[0];
+    const confirmed = await call('POST', `${store!.url}/payments/confirm`, { order_id: payment.order_id, status: 'success', payment_id: payment.payment_id });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    const read = await call('GET', `${store!.url}/checkout_sessions/${session.id}`);
+    expect(read.body).toMatchObject({ status: 'completed', order: { id: payment.order_id } });
+  });
+
+  it('with the gateway down, complete is 503 payment_gateway_unavailable, not kept, and the session stays payable', async () => {
+    await gateway!.stop();
+    const session = (await post('/checkout_sessions', { items: [{ id: '3', quantity: 1 }] }, 'down-1')).body;
     for (const _ of [1, 2]) {
-      const res = await call('POST', `${url()}/checkout_sessions/${session.id}/complete`, { payment_data: { token: '4242424242424242' } }, headers('down-2'));
+      const res = await post(`/checkout_sessions/${session.id}/complete`, PAY, 'down-2');
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ type: 'service_unavailable', code: 'payment_gateway_unavailable' });
       expect(res.headers.get('idempotent-replayed')).toBeNull(); // 5xx answers are not kept
     }
-    expect((await call('GET', `${url()}/checkout_sessions/${session.id}`)).body.status).toBe('ready_for_payment');
+    expect((await call('GET', `${store!.url}/checkout_sessions/${session.id}`)).body.status).toBe('ready_for_payment');
   });
 });
