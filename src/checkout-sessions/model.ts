@@ -38,6 +38,7 @@ export interface Message {
   resolution?: Resolution;
 }
 
+/** A business problem: `param` names the line (`$.line_items[i]`), `resolution` who can fix it. */
 export const errorMessage = (code: MessageCode, content: string, resolution: Resolution, param?: string): Message => ({
   type: 'error',
   code,
@@ -47,6 +48,7 @@ export const errorMessage = (code: MessageCode, content: string, resolution: Res
   resolution,
 });
 
+/** A note for the agent (a canceled session, a payment awaiting confirmation). */
 export const infoMessage = (content: string): Message => ({ type: 'info', content_type: 'plain', content });
 
 /** What the session response carries (CheckoutSession / CheckoutSessionWithOrder). */
@@ -89,6 +91,7 @@ export interface Session {
   messages: Message[];
 }
 
+/** A stored row with its JSON columns parsed. */
 export const readSession = (row: CheckoutSessionRow): Session => ({
   row,
   lines: JSON.parse(row.lines) as SessionLine[],
