@@ -17,6 +17,8 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { eventRoutes } from '../events/routes.js';
+import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
@@ -39,6 +41,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Sandbox timelines (issue 10). */
+  events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
   gateway: GatewayClient;
   /** Throws if the database does not answer. */
@@ -205,6 +209,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(eventRoutes, { events: services.events });
   });
 
   app.register(async (scope) => {
