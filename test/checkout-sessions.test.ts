@@ -166,6 +166,17 @@ describe('checkout sessions (ACP)', () => {
     expect(await stockOf(box.store_url, 2)).toBe(before);
   });
 
+  it('concurrent sessions for the last units never oversell: the ones that miss out are out_of_stock, not errors', async () => {
+    const box = await createSandbox(store.url);
+    expect((await call('PATCH', `${box.store_url}/admin/products/7`, { stock: 4 })).status).toBe(200);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(`${box.store_url}/checkout_sessions`, { items: [{ id: '7', quantity: 1 }] })));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(201));
+    const statuses = answers.map((a) => a.body.status);
+    expect(statuses.filter((s) => s === 'ready_for_payment')).toHaveLength(4);
+    expect(answers.filter((a) => a.body.status === 'not_ready_for_payment').every((a) => a.body.messages[0].code === 'out_of_stock')).toBe(true);
+    expect(await stockOf(box.store_url, 7)).toBe(0);
+  });
+
   it('discovery names the API version and the endpoints, at the root and in a sandbox', async () => {
     const box = await createSandbox(store.url);
     for (const base of [store.url, box.store_url]) {
