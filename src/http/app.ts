@@ -12,12 +12,15 @@ import { cartRoutes } from '../cart/routes.js';
 import { catalogAdminRoutes } from '../catalog/admin-routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
+import { EVENT_TYPES } from '../events/recorder.js';
 import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
@@ -37,6 +40,7 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  webhooks: WebhookService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -203,6 +207,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
   });
 
   app.register(async (scope) => {
