@@ -17,6 +17,8 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { eventRoutes } from '../events/routes.js';
+import type { EventService } from '../events/service.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { webhookRoutes } from '../webhooks/routes.js';
@@ -40,6 +42,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Sandbox timelines (issue 10). */
+  events: EventService;
   webhooks: WebhookService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
@@ -207,6 +211,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(eventRoutes, { events: services.events });
     await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
   });
 
