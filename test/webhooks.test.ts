@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, Receiver, type ReceivedCallback } from './gateway-receiver.js';
 import { call, freePort, freshDatabaseUrl, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { createSandbox } from './helpers/sandboxes.js';
-import { cartWith, shutdown } from './helpers/shop.js';
+import { cartWith, shutdown, sleep } from './helpers/shop.js';
 
 /**
  * Webhooks (spec/sandboxes.md section 3) through real servers and a real receiver: signed
@@ -185,6 +185,24 @@ describe('webhooks', () => {
     expect(got.body.sandbox_id).toBe('default');
     expect(verify(hook.body.secret, got)).toBe(true);
     expect((await admin('DELETE', `/sandboxes/default/webhooks/${hook.body.webhook_id}`)).status).toBe(204);
+  });
+
+  it('two store processes on one database: each event is delivered once, by one of them', async () => {
+    const second = await startStore({ databaseUrl, env: storeEnv });
+    try {
+      const box = await createSandbox(store.url);
+      const hook = (await admin('POST', `/sandboxes/${box.sandbox_id}/webhooks`, { url: `${receiver.url}/twice`, events: ['cart.created'] })).body;
+      const carts = [];
+      for (let i = 0; i < 10; i++) carts.push((await call('POST', `${[store, second][i % 2]!.url}/sandboxes/${box.sandbox_id}/cart`)).body.cart_id);
+      await until(async () => callsFor('twice').length >= 10);
+      // Both workers poll every 50 ms: a delivery created or attempted twice would show by now.
+      await sleep(500);
+      expect(callsFor('twice').map((c) => c.body.data.cart_id).sort()).toEqual([...carts].sort());
+      const log = await deliveries(box.sandbox_id, hook.webhook_id);
+      expect(log.map((r) => r.attempt)).toEqual(Array(10).fill(1));
+    } finally {
+      await shutdown(second);
+    }
   });
 
   it('a delivery pending when the store stops goes out after it restarts', async () => {

@@ -25,6 +25,7 @@ export interface TimelineEvent {
 /** A delivery claimed for one attempt, with where and how to send it. */
 export interface ClaimedDelivery {
   sandbox: number;
+  sandbox_id: string;
   id: string;
   webhook_id: string;
   event_type: string;
@@ -127,13 +128,14 @@ export const webhookRepository = {
     return db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhooks as w', (join) => join.onRef('w.sandbox', '=', 'd.sandbox').onRef('w.id', '=', 'd.webhook_id'))
-      .select(['d.sandbox', 'd.id', 'd.webhook_id', 'd.event_type', 'd.body', 'd.attempts', 'd.last_attempt', 'w.url', 'w.secret'])
+      .innerJoin('sandboxes as s', 's.sandbox', 'd.sandbox')
+      .select(['d.sandbox', 's.public_id as sandbox_id', 'd.id', 'd.webhook_id', 'd.event_type', 'd.body', 'd.attempts', 'd.last_attempt', 'w.url', 'w.secret'])
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.leased_until', 'is', null), eb('d.leased_until', '<=', now)]))
       .orderBy('d.next_attempt_at')
       .limit(limit)
       .execute()
-      .then((rows) => rows.map((r) => ({ ...r, sandbox: Number(r.sandbox), attempt: r.attempts + 1 })));
+      .then((rows) => rows.map((r) => ({ ...r, sandbox: Number(r.sandbox), sandbox_id: r.sandbox_id!, attempt: r.attempts + 1 })));
   },
 
   /**

@@ -148,7 +148,7 @@ export class WebhookWorker {
       return ok(true);
     });
     if (!recorded.ok || !recorded.value) return;
-    const context = { webhook_id: delivery.webhook_id, delivery_id: delivery.id, event: delivery.event_type, attempt: delivery.attempt, http_status: result.httpStatus };
+    const context = { sandbox_id: delivery.sandbox_id, webhook_id: delivery.webhook_id, delivery_id: delivery.id, event: delivery.event_type, attempt: delivery.attempt, http_status: result.httpStatus };
     if (delivered) this.log.info(context, 'webhook delivered');
     else if (giveUp) this.log.warn({ ...context, error: result.error }, 'webhook delivery failed: giving up');
     else this.log.info({ ...context, error: result.error, retry_in_ms: changes.next_attempt_at! - now }, 'webhook attempt failed: will retry');
