@@ -1,7 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CompiledQuery, type Kysely, type LogEvent } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, openDatabase, type Database } from '../src/db/database.js';
+import { storeMigrations } from '../src/db/migrations.js';
+import type { StoreSchema } from '../src/db/schema.js';
+import { webhookRepository } from '../src/webhooks/repository.js';
 import { eventually, Receiver, type ReceivedCallback } from './gateway-receiver.js';
 import { call, freePort, freshDatabaseUrl, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { createSandbox } from './helpers/sandboxes.js';
@@ -233,5 +238,55 @@ describe('webhooks', () => {
     } finally {
       await down.stop();
     }
+  });
+});
+
+/**
+ * The worker's polls run in every store process every WEBHOOK_POLL_INTERVAL_MS, subscriptions or
+ * not: the due-delivery scan and the per-subscription event read go through an index, never a
+ * scan of the deliveries or events tables (PostgreSQL asked with enable_seqscan off, as in
+ * query-plans.test.ts).
+ */
+describe('webhook worker query plans', () => {
+  let database: Database<StoreSchema>;
+  const issued: CompiledQuery[] = [];
+
+  beforeAll(async () => {
+    const log = (event: LogEvent) => {
+      if (event.level === 'query') issued.push(CompiledQuery.raw(event.query.sql, [...event.query.parameters]));
+    };
+    database = openDatabase<StoreSchema>({ url: freshDatabaseUrl(), log });
+    await migrate(database, storeMigrations, 'store_migrations');
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  async function plan(query: CompiledQuery): Promise<string> {
+    return database.db.connection().execute(async (conn) => {
+      if (database.dialect === 'sqlite') {
+        const rows = await conn.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
+        return rows.rows.map((r) => r.detail).join('\n');
+      }
+      await conn.executeQuery(CompiledQuery.raw('set enable_seqscan = off'));
+      try {
+        const rows = await conn.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]));
+        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await conn.executeQuery(CompiledQuery.raw('reset enable_seqscan'));
+      }
+    });
+  }
+
+  it.each([
+    ['due deliveries', (db: Kysely<StoreSchema>) => webhookRepository.due(db, Date.now(), 20), 'webhook_deliveries|d'],
+    ['new events of a subscription', (db: Kysely<StoreSchema>) => webhookRepository.eventsBetween(db, 0, 10, 20, 200), 'events'],
+  ] as const)('%s are read through an index', async (_name, run, table) => {
+    issued.length = 0;
+    await run(database.db);
+    expect(issued).toHaveLength(1);
+    const text = await plan(issued[0]!);
+    const scan = new RegExp(`^SCAN (${table})$|Seq Scan on (${table.split('|')[0]})`, 'm');
+    expect(scan.test(text), `${issued[0]!.sql}\n${text}`).toBe(false);
   });
 });
