@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CompiledQuery, type Kysely, type LogEvent } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, openDatabase, type Database } from '../src/db/database.js';
-import { storeMigrations } from '../src/db/migrations.js';
+import type { Database } from '../src/db/database.js';
 import type { StoreSchema } from '../src/db/schema.js';
 import { webhookRepository } from '../src/webhooks/repository.js';
 import { eventually, Receiver, type ReceivedCallback } from './gateway-receiver.js';
+import { explainPlan, openRecordingStore } from './helpers/plans.js';
 import { call, freePort, freshDatabaseUrl, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { createSandbox } from './helpers/sandboxes.js';
 import { cartWith, shutdown, sleep } from './helpers/shop.js';
@@ -249,34 +249,16 @@ describe('webhooks', () => {
  */
 describe('webhook worker query plans', () => {
   let database: Database<StoreSchema>;
-  const issued: CompiledQuery[] = [];
+  let issued: CompiledQuery[] = [];
 
   beforeAll(async () => {
-    const log = (event: LogEvent) => {
-      if (event.level === 'query') issued.push(CompiledQuery.raw(event.query.sql, [...event.query.parameters]));
-    };
-    database = openDatabase<StoreSchema>({ url: freshDatabaseUrl(), log });
-    await migrate(database, storeMigrations, 'store_migrations');
+    ({ database, issued } = await openRecordingStore());
   });
   afterAll(async () => {
     await database?.close();
   });
 
-  async function plan(query: CompiledQuery): Promise<string> {
-    return database.db.connection().execute(async (conn) => {
-      if (database.dialect === 'sqlite') {
-        const rows = await conn.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
-        return rows.rows.map((r) => r.detail).join('\n');
-      }
-      await conn.executeQuery(CompiledQuery.raw('set enable_seqscan = off'));
-      try {
-        const rows = await conn.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]));
-        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-      } finally {
-        await conn.executeQuery(CompiledQuery.raw('reset enable_seqscan'));
-      }
-    });
-  }
+  const plan = (query: CompiledQuery) => explainPlan(database, query);
 
   it.each([
     ['due deliveries', (db: Kysely<StoreSchema>) => webhookRepository.due(db, Date.now(), 20), 'webhook_deliveries|d'],
