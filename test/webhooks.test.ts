@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CompiledQuery, Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../src/db/database.js';
+import { openDatabase, type Database } from '../src/db/database.js';
 import type { StoreSchema } from '../src/db/schema.js';
 import { webhookRepository } from '../src/webhooks/repository.js';
 import { eventually, Receiver, type ReceivedCallback } from './gateway-receiver.js';
@@ -175,11 +175,23 @@ describe('webhooks', () => {
     expect(full.status).toBe(409);
     expect(full.body.detail).toBe('Webhook limit reached (MAX_WEBHOOKS=10): delete one first');
 
-    // Reset keeps the subscriptions; deleting the sandbox deletes them.
+    // Reset keeps the subscriptions; deleting the sandbox deletes them with their deliveries and attempts.
     expect((await admin('POST', `/sandboxes/${box.sandbox_id}/reset`)).status).toBe(200);
-    expect((await admin('GET', path)).body).toHaveLength(10);
+    const hooks = (await admin('GET', path)).body as any[];
+    expect(hooks).toHaveLength(10);
+    await call('POST', `${box.store_url}/cart`);
+    await until(async () => ((await deliveries(box.sandbox_id, hooks[0].webhook_id)).length > 0 ? true : undefined));
     expect((await admin('DELETE', `/sandboxes/${box.sandbox_id}`)).status).toBe(204);
     expect((await admin('GET', path)).status).toBe(404);
+    const database = openDatabase<StoreSchema>({ url: databaseUrl });
+    try {
+      for (const table of ['webhooks', 'webhook_deliveries', 'webhook_attempts'] as const) {
+        const left = await database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('sandbox', 'not in', (eb) => eb.selectFrom('sandboxes').select('sandbox')).executeTakeFirstOrThrow();
+        expect(Number(left.n), table).toBe(0);
+      }
+    } finally {
+      await database.close();
+    }
   });
 
   it('works on default, the root shop', async () => {
