@@ -7,7 +7,7 @@ import { randomHex } from '../shared/ids.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { HostAllowList } from './allow-list.js';
 import { webhookRepository as repo } from './repository.js';
-import { eventId } from './worker.js';
+import { eventId } from './body.js';
 
 /** A subscription as answered (the secret only where said). */
 export interface WebhookInfo {

@@ -7,14 +7,12 @@ import { randomHex } from '../shared/ids.js';
 import { Poller } from '../shared/poller.js';
 import { ok } from '../shared/result.js';
 import type { HostAllowList } from './allow-list.js';
-import { webhookRepository as repo, type ClaimedDelivery, type SubscriptionCursor, type TimelineEvent } from './repository.js';
+import { webhookRepository as repo, type ClaimedDelivery, type SubscriptionCursor } from './repository.js';
 import type { AttemptResult, WebhookSender } from './sender.js';
+import { eventBody } from './body.js';
 
-/** The id receivers dedupe on: one per event of a timeline (sandbox keys are never reused), the same on every attempt. */
-export const eventId = (sandbox: number, seq: number): string => `evt_${sandbox}_${seq}`;
-
-/** `*` or the event's type among a subscription's types (a JSON array). */
-export const matches = (types: string[], type: string): boolean => types.includes('*') || types.includes(type);
+/** `*` or the event's type among a subscription's types. */
+const matches = (types: string[], type: string): boolean => types.includes('*') || types.includes(type);
 
 /** Subscriptions advanced per poll, and events read per subscription per poll. */
 const SUBSCRIPTIONS_PER_POLL = 50;
@@ -88,7 +86,7 @@ export class WebhookWorker {
         webhook_id: id,
         event_seq: event.seq,
         event_type: event.type,
-        body: eventBody(subscription, event),
+        body: eventBody(subscription.sandbox, subscription.sandbox_id, event),
         state: 'pending',
         attempts: 0,
         last_attempt: this.config.maxAttempts,
@@ -153,15 +151,4 @@ export class WebhookWorker {
     else if (giveUp) this.log.warn({ ...context, error: result.error }, 'webhook delivery failed: giving up');
     else this.log.info({ ...context, error: result.error, retry_in_ms: changes.next_attempt_at! - now }, 'webhook attempt failed: will retry');
   }
-}
-
-/** The JSON a receiver gets for one event (spec/sandboxes.md section 3), built once per delivery. */
-function eventBody(subscription: SubscriptionCursor, event: TimelineEvent): string {
-  return JSON.stringify({
-    event_id: eventId(subscription.sandbox, event.seq),
-    type: event.type,
-    created_at: new Date(Number(event.at)).toISOString(),
-    sandbox_id: subscription.sandbox_id,
-    data: JSON.parse(event.data) as unknown,
-  });
 }
