@@ -14,6 +14,7 @@ import { catalogAdminRoutes } from '../catalog/admin-routes.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
+import { EVENT_TYPES } from '../events/recorder.js';
 import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
@@ -23,6 +24,8 @@ import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
@@ -46,6 +49,7 @@ export interface StoreServices {
   events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
   gateway: GatewayClient;
+  webhooks: WebhookService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -211,6 +215,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
     await scope.register(eventRoutes, { events: services.events });
+    await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
   });
   // Where the admin endpoints are disabled, the page is absent too (404), like them.
   if (config.sandboxes.adminOpen) app.register(dashboardRoutes, { keyRequired: config.sandboxes.adminApiKey !== undefined });
