@@ -42,9 +42,9 @@ describe('sandbox access and limits', () => {
   it('without a key on a non-loopback address, management and /admin are absent (404); the start-up log says so', async () => {
     expect((await call('GET', `${open.url}/sandboxes`)).status).toBe(404);
     expect((await call('POST', `${open.url}/admin/products`, {})).status).toBe(404);
-    expect((await call('GET', `${open.url}/dashboard`)).status).toBe(404);
     expect((await call('GET', `${open.url}/products/1`)).status).toBe(200);
     expect(open.output()).toContain('sandbox management and /admin endpoints are disabled (404)');
+    expect((await call('GET', `${open.url}/dashboard`)).status).toBe(404);
   });
 
   it('refuses to start with NODE_ENV=production on a non-loopback address without ADMIN_API_KEY', async () => {
