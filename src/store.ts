@@ -15,6 +15,7 @@ import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 import { eventRepository } from './events/repository.js';
 import { EventService } from './events/service.js';
+import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -62,16 +63,19 @@ export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
+  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
+  const importer = new GatewayEventImporter(database, gateway, log);
   const shops = new ShopFactory(
     database,
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
+    importer,
   );
-  const sandboxes = new SandboxService(database, shops, new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey), config.sandboxes, log);
+  const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
   const services = {
     shops,
     sandboxes,
-    events: new EventService(database, sandboxes, config.events.maxPerSandbox),
+    events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },

@@ -4,6 +4,7 @@ import { send } from '../http/problem.js';
 import { integerIssue, responses, StringEnum } from '../http/schemas.js';
 import { EVENT_TYPES } from './recorder.js';
 import { MAX_EVENTS_PER_READ, type EventService } from './service.js';
+import { EventStreams } from './sse.js';
 
 const EventSchema = Type.Object(
   {
@@ -23,15 +24,25 @@ const EXAMPLE = {
   ],
 };
 
+const wantsStream = (accept: string | undefined) => accept !== undefined && /\btext\/event-stream\b/i.test(accept);
+
 /** The event timeline of a sandbox (spec/sandboxes.md section 3), behind the admin access rule. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService }> = async (app, { events }) => {
   app.addSchema(EventSchema);
+  const streams = new EventStreams(events);
+  // Open streams end first, so closing the server never waits for them.
+  app.addHook('preClose', (done) => {
+    streams.closeAll();
+    done();
+  });
   app.get('/sandboxes/:sandbox_id/events', {
     schema: {
       operationId: 'listSandboxEvents', tags: ['sandboxes'],
       summary: 'What happened in a sandbox: store and gateway events in one ordered timeline',
       description: `Events with seq > \`after\`, oldest first, at most \`limit\` (${MAX_EVENTS_PER_READ}); page on with \`after\` = the last seq received. ` +
-        'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too (its request events only with ROOT_REQUEST_EVENTS=true).',
+        'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too (its request events only with ROOT_REQUEST_EVENTS=true). ' +
+        'With `Accept: text/event-stream` the answer is a live Server-Sent-Events stream instead: each event as `id: <seq>`, `event: <type>`, `data: <the event as JSON>`, ' +
+        'starting after `after` or the `Last-Event-ID` header (resume), with a heartbeat comment every 15 s while idle.',
       params: Type.Object({ sandbox_id: Type.String() }),
       querystring: Type.Object({
         after: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Only events after this seq' }),
@@ -41,5 +52,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService }> = 
         admin: true, 404: ['Sandbox not found'], 422: integerIssue('query', 'after'),
       }),
     },
-  }, async (req, reply) => send(reply, await events.list(req.params.sandbox_id, req.query.after, req.query.limit)));
+  }, async (req, reply) => {
+    if (!wantsStream(req.headers.accept)) return send(reply, await events.list(req.params.sandbox_id, req.query.after, req.query.limit));
+    const ref = await events.resolve(req.params.sandbox_id);
+    if (!ref) return reply.code(404).send({ detail: 'Sandbox not found' });
+    return streams.stream(req, reply, ref, EventStreams.startAfter(req.query.after, req.headers['last-event-id']));
+  });
 };

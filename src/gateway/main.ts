@@ -11,6 +11,7 @@ import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
 import { SandboxAdmin } from './sandboxes.js';
+import { GatewayTimeline } from './timeline.js';
 
 /**
  * `npm run start:payments`: the payments gateway on HOST:PAYMENTS_PORT with its own database
@@ -41,7 +42,11 @@ async function main(): Promise<void> {
   // Sandbox management: with ADMIN_API_KEY behind it, without one only on a loopback address.
   const adminEnabled = config.adminApiKey !== undefined || isLoopback(config.host);
   const admin = adminEnabled
-    ? { admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()), adminKey: config.adminApiKey }
+    ? {
+      admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()),
+      timeline: new GatewayTimeline(database, service.sandboxes, config.maxEventsPerSandbox),
+      adminKey: config.adminApiKey,
+    }
     : undefined;
   const app = buildGatewayApp({ service, admin, logger: log, accessLog: accessLogEnabled(config.log), ping });
 

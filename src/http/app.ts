@@ -18,6 +18,7 @@ import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
+import { recordRequestEvent } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -186,6 +187,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.root;
       done();
     });
+    // Off by default at the root: the hot path of the plain store API pays nothing for the timeline.
+    if (config.events.rootRequestEvents) scope.addHook('onResponse', recordRequestEvent);
     await scope.register(shopRoutes);
   });
 
@@ -197,6 +200,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       sandboxes.touch(row);
       req.shop = shops.forRow(row);
     });
+    // Inside sandboxes every request is part of the record (spec/sandboxes.md section 3).
+    scope.addHook('onResponse', recordRequestEvent);
     // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };

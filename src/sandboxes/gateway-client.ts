@@ -4,6 +4,14 @@ import type { ClockState } from './shop.js';
 /** How long the store waits for the gateway's management endpoints before answering 503. */
 const TIMEOUT_MS = 5000;
 
+/** One event of the gateway's log of a sandbox: `at` in epoch ms of the sandbox clock. */
+export interface GatewayEvent {
+  seq: number;
+  at: number;
+  type: string;
+  data: object;
+}
+
 /** The gateway's half of a sandbox, as its management endpoints answer. */
 export interface GatewaySandbox {
   sandbox_id: string;
@@ -88,5 +96,15 @@ export class GatewayClient {
 
   setClock(sandboxId: string, clock: ClockState): Promise<Result<unknown>> {
     return this.call('PUT', GatewayClient.path(sandboxId, '/clock'), { clock });
+  }
+
+  /** The gateway's events of a sandbox with seq > `after`, oldest first (at most 1000 a call). */
+  events(sandboxId: string, after: number): Promise<Result<{ events: GatewayEvent[] }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, `/events?after=${after}`));
+  }
+
+  /** The gateway's canonical part of a sandbox's state: balance, ledger and payments (gateway/timeline.ts). */
+  state(sandboxId: string): Promise<Result<{ state: Record<string, unknown> }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, '/state'));
   }
 }

@@ -94,6 +94,11 @@ export class Shop {
     });
   }
 
+  /** Brings this sandbox's new gateway events into its timeline (events/gateway-import.ts). */
+  importGatewayEvents(): Promise<void> {
+    return this.factory.gatewayEvents.import(this.sandbox);
+  }
+
   get catalog(): CatalogService {
     return (this.services.catalog ??= new CatalogService(new CatalogRepository(this.db.q, this.factory.database.dialect, this.sandbox.key), this.factory.catalogCache(this.sandbox.key), {
       clock: this.clock,
@@ -126,6 +131,8 @@ export class ShopFactory {
     readonly database: Database<StoreSchema>,
     readonly settings: ShopSettings,
     readonly log: Logger,
+    /** Imports a sandbox's gateway events into its timeline (events/gateway-import.ts). */
+    readonly gatewayEvents: { import(sandbox: { key: number; id: string }): Promise<void> },
   ) {
     this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null);
   }
