@@ -15,6 +15,7 @@ import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 import { eventRepository } from './events/repository.js';
 import { EventService } from './events/service.js';
+import { StateService } from './events/state.js';
 import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
@@ -76,6 +77,7 @@ export async function startStore(config: StoreConfig) {
     shops,
     sandboxes,
     events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
+    state: new StateService(shops, sandboxes, gateway),
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },

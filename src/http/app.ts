@@ -18,6 +18,7 @@ import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
+import type { StateService } from '../events/state.js';
 import { recordRequestEvent } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
@@ -40,8 +41,9 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
-  /** Sandbox timelines (issue 10). */
+  /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
+  state: StateService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -212,7 +214,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
-    await scope.register(eventRoutes, { events: services.events });
+    await scope.register(eventRoutes, { events: services.events, state: services.state });
   });
 
   app.register(async (scope) => {
