@@ -7,6 +7,12 @@ import { recordEvent, type EventType } from './recorder.js';
 
 /** The gateway answers at most this many events a call: a full page means there may be more. */
 const PAGE = 1000;
+/**
+ * How long a payment callback waits for the import (a loopback call takes a few ms): the gateway
+ * times its callback out (CALLBACK_TIMEOUT_MS), and a gateway that does not answer must not make
+ * the store late. Past it, the events are imported at the next read, after the order's change.
+ */
+const CALLBACK_IMPORT_TIMEOUT_MS = 250;
 
 /**
  * Brings a sandbox's new gateway events into its store timeline (one timeline, spec/sandboxes.md
@@ -26,10 +32,14 @@ export class GatewayEventImporter {
     private readonly log: Logger,
   ) {}
 
-  /** Imports everything new; a gateway that does not answer is skipped (the next read catches up). */
-  async import(sandbox: { key: number; id: string }): Promise<void> {
+  /**
+   * Imports everything new; a gateway that does not answer is skipped (the next read catches up).
+   * `duringCallback`: one page, waiting at most CALLBACK_IMPORT_TIMEOUT_MS for the gateway.
+   */
+  async import(sandbox: { key: number; id: string }, duringCallback = false): Promise<void> {
     try {
-      while (await this.importPage(sandbox)) {
+      if (duringCallback) await this.importPage(sandbox, CALLBACK_IMPORT_TIMEOUT_MS);
+      else while (await this.importPage(sandbox)) {
         // A full page: read on.
       }
     } catch (error) {
@@ -38,11 +48,11 @@ export class GatewayEventImporter {
   }
 
   /** One page; true when it was full (more may follow). */
-  private async importPage(sandbox: { key: number; id: string }): Promise<boolean> {
+  private async importPage(sandbox: { key: number; id: string }, timeoutMs?: number): Promise<boolean> {
     const row = await this.database.db.selectFrom('sandboxes').select('gateway_event_seq').where('sandbox', '=', sandbox.key).executeTakeFirst();
     if (!row) return false;
     const cursor = Number(row.gateway_event_seq);
-    const answer = await this.gateway.events(sandbox.id, cursor);
+    const answer = await this.gateway.events(sandbox.id, cursor, timeoutMs);
     if (!answer.ok) {
       this.log.debug({ sandbox_id: sandbox.id, reason: answer.message }, 'gateway events not imported');
       return false;

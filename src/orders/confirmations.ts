@@ -58,7 +58,7 @@ export class PaymentConfirmations {
   async confirm(outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
     const verdict = outcome.status.toLowerCase();
     // The gateway's news of this payment (payment.succeeded, ...) goes in the timeline before the order's change.
-    await this.shop.importGatewayEvents();
+    await this.shop.importGatewayEvents(true);
     const result = await this.shop.transact<ConfirmResult>(async ({ db: trx }) => {
       const order = await orders.find(trx, outcome.order_id);
       if (!order) return orderNotFound();

@@ -31,7 +31,7 @@ export class GatewayClient {
     private readonly adminKey: string | undefined,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<Result<T>> {
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<Result<T>> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.adminKey) headers.authorization = `Bearer ${this.adminKey}`;
@@ -41,7 +41,7 @@ export class GatewayClient {
         method,
         headers,
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       // undici reports the socket's error as the cause (several, when it tried several addresses).
@@ -98,9 +98,9 @@ export class GatewayClient {
     return this.call('PUT', GatewayClient.path(sandboxId, '/clock'), { clock });
   }
 
-  /** The gateway's events of a sandbox with seq > `after`, oldest first (at most 1000 a call). */
-  events(sandboxId: string, after: number): Promise<Result<{ events: GatewayEvent[] }>> {
-    return this.call('GET', GatewayClient.path(sandboxId, `/events?after=${after}`));
+  /** The gateway's events of a sandbox with seq > `after`, oldest first (at most 1000 a call); unavailable after `timeoutMs`. */
+  events(sandboxId: string, after: number, timeoutMs = TIMEOUT_MS): Promise<Result<{ events: GatewayEvent[] }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, `/events?after=${after}`), undefined, timeoutMs);
   }
 
   /** The gateway's canonical part of a sandbox's state: balance, ledger and payments (gateway/timeline.ts). */

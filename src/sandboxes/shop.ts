@@ -94,9 +94,9 @@ export class Shop {
     });
   }
 
-  /** Brings this sandbox's new gateway events into its timeline (events/gateway-import.ts). */
-  importGatewayEvents(): Promise<void> {
-    return this.factory.gatewayEvents.import(this.sandbox);
+  /** Brings this sandbox's new gateway events into its timeline (events/gateway-import.ts); `duringCallback`: briefly. */
+  importGatewayEvents(duringCallback = false): Promise<void> {
+    return this.factory.gatewayEvents.import(this.sandbox, duringCallback);
   }
 
   get catalog(): CatalogService {
@@ -132,7 +132,7 @@ export class ShopFactory {
     readonly settings: ShopSettings,
     readonly log: Logger,
     /** Imports a sandbox's gateway events into its timeline (events/gateway-import.ts). */
-    readonly gatewayEvents: { import(sandbox: { key: number; id: string }): Promise<void> },
+    readonly gatewayEvents: { import(sandbox: { key: number; id: string }, duringCallback: boolean): Promise<void> },
   ) {
     this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null);
   }
