@@ -16,6 +16,7 @@ import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 import { eventRepository } from './events/repository.js';
 import { EventService } from './events/service.js';
 import { StateService } from './events/state.js';
+import { RequestEvents } from './events/requests.js';
 import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
@@ -73,11 +74,13 @@ export async function startStore(config: StoreConfig) {
     importer,
   );
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
+  const requestEvents = new RequestEvents(database, log);
   const services = {
     shops,
     sandboxes,
     events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
     state: new StateService(shops, sandboxes, gateway),
+    requestEvents,
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
@@ -116,6 +119,7 @@ export async function startStore(config: StoreConfig) {
       clearInterval(timer);
       await closeGracefully(app);
       await sweeping;
+      await requestEvents.close();
       await database.close();
     },
   };

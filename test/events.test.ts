@@ -59,7 +59,8 @@ describe('events', () => {
     const box = await createSandbox(store.url, { seed: 3, now: '2026-01-01T12:00:00Z' });
     const { orderId, total } = await runGuideScript(box.store_url, box.payments_url);
 
-    const all = await eventsOf(box.sandbox_id);
+    // Request events are written in batches, a moment after their answers.
+    const all = await waitFor(() => eventsOf(box.sandbox_id), (list) => list.filter((e) => e.type === 'request').length === 5);
     expect(all.map((e) => e.seq)).toEqual(all.map((_e, i) => i + 1));
     const changes = all.filter((e) => e.type !== 'request');
     expect(changes.map((e) => `${e.source} ${e.type}`)).toEqual([
@@ -117,7 +118,8 @@ describe('events', () => {
     expect(changes[9]).toMatchObject({ at: '2026-01-01T13:00:00.000Z', data: { from: '2026-01-01T12:00:00.000Z', to: '2026-01-01T13:00:00.000Z', advanced_seconds: 3600 } });
     expect(changes[10]).toMatchObject({ at: '2026-01-01T13:00:00.000Z', data: { order_id: second } });
 
-    const last = (await eventsOf(box.sandbox_id)).at(-1)!.seq;
+    const requests = await waitFor(() => eventsOf(box.sandbox_id), (list) => list.filter((e) => e.type === 'request').length === 9);
+    const last = requests.at(-1)!.seq;
     expect((await call('POST', `${store.url}/sandboxes/${box.sandbox_id}/reset`)).status).toBe(200);
     const afterReset = await eventsOf(box.sandbox_id);
     expect(afterReset).toEqual([{ seq: last + 1, at: '2026-01-01T12:00:00.000Z', source: 'store', type: 'sandbox.reset', data: {} }]);
@@ -161,7 +163,7 @@ describe('events', () => {
   it(`keeps the newest ${KEEP} events of a sandbox, oldest dropped first`, async () => {
     const box = await createSandbox(store.url);
     for (let i = 0; i < KEEP + 10; i++) await call('GET', `${box.store_url}/products/1`);
-    const events = await eventsOf(box.sandbox_id);
+    const events = await waitFor(() => eventsOf(box.sandbox_id), (list) => list.at(-1)?.seq === KEEP + 10);
     expect(events).toHaveLength(KEEP);
     expect(events.at(-1)!.seq).toBe(KEEP + 10);
     expect(events[0]!.seq).toBe(11);

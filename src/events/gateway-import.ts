@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import { ok } from '../shared/result.js';
-import { recordEvent, type EventType } from './recorder.js';
+import { recordEvents, type EventType } from './recorder.js';
 
 /** The gateway answers at most this many events a call: a full page means there may be more. */
 const PAGE = 1000;
@@ -67,7 +67,7 @@ export class GatewayEventImporter {
         .where('gateway_event_seq', '=', cursor)
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return ok(false);
-      for (const event of events) await recordEvent({ q: trx, key: sandbox.key }, event.at, event.type as EventType, event.data, 'gateway');
+      await recordEvents({ q: trx, key: sandbox.key }, events.map((e) => ({ at: e.at, type: e.type as EventType, data: e.data, source: 'gateway' as const })));
       return ok(true);
     });
     return imported.ok && imported.value && events.length === PAGE;

@@ -19,7 +19,7 @@ import { sandboxRoutes } from '../sandboxes/routes.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
 import type { StateService } from '../events/state.js';
-import { recordRequestEvent } from '../events/requests.js';
+import type { RequestEvents } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -44,6 +44,8 @@ export interface StoreServices {
   /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
   state: StateService;
+  /** Queues `request` events after each answer (events/requests.ts). */
+  requestEvents: RequestEvents;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -190,7 +192,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       done();
     });
     // Off by default at the root: the hot path of the plain store API pays nothing for the timeline.
-    if (config.events.rootRequestEvents) scope.addHook('onResponse', recordRequestEvent);
+    if (config.events.rootRequestEvents) scope.addHook('onResponse', services.requestEvents.hook);
     await scope.register(shopRoutes);
   });
 
@@ -203,7 +205,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.forRow(row);
     });
     // Inside sandboxes every request is part of the record (spec/sandboxes.md section 3).
-    scope.addHook('onResponse', recordRequestEvent);
+    scope.addHook('onResponse', services.requestEvents.hook);
     // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };
