@@ -87,12 +87,13 @@ export class Deliveries {
     const job = await this.ctx.repo.job(trx, claim.paymentId);
     if (!job) return undefined;
     const message = JSON.parse(claim.payload) as { order_id: string; status: CallbackEvent };
+    const error = outcome.kind === 'delivered' ? null : outcome.kind === 'refused' ? outcome.detail : outcome.error;
     await this.ctx.repo.addAttempt(trx, {
       payment_id: claim.paymentId,
       attempt: claim.attempt,
       at: now,
       http_status: outcome.httpStatus,
-      error: outcome.kind === 'delivered' ? null : outcome.kind === 'refused' ? outcome.detail : outcome.error,
+      error,
       signed: outcome.signed ? 1 : 0,
       event: message.status,
     });
@@ -110,7 +111,7 @@ export class Deliveries {
     const changes = { state, attempts: claim.attempt, next_attempt_at: nextAttemptAt, updated_at: Date.now() };
     const attempted = {
       payment_id: claim.paymentId, order_id: message.order_id, event: message.status, attempt: claim.attempt,
-      status: outcome.httpStatus, error: outcome.kind === 'delivered' ? null : outcome.kind === 'refused' ? outcome.detail : outcome.error, outcome: outcome.kind,
+      status: outcome.httpStatus, error, outcome: outcome.kind,
     };
     if (!(await this.ctx.repo.advanceJob(trx, claim.paymentId, claim.payload, changes))) {
       await this.ctx.record(trx, now, 'callback.attempted', attempted);
