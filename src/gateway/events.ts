@@ -41,9 +41,18 @@ export const gatewayEvents = {
     return rows.map((r) => ({ seq: Number(r.seq), at: Number(r.at), type: r.type, data: JSON.parse(r.data) as unknown }));
   },
 
-  /** Keeps the newest `keep` events of the sandbox whose counter is `eventSeq` (MAX_EVENTS_PER_SANDBOX). */
-  async prune(db: Db, sandbox: number, eventSeq: number, keep: number): Promise<void> {
-    if (eventSeq > keep) await db.deleteFrom('events').where('sandbox', '=', sandbox).where('seq', '<=', eventSeq - keep).execute();
+  /**
+   * Keeps the newest `keep` (MAX_EVENTS_PER_SANDBOX) events of every sandbox: one indexed range
+   * delete per sandbox whose counter passed `keep`. Returns how many were deleted.
+   */
+  async prune(db: Db, keep: number): Promise<number> {
+    const due = await db.selectFrom('sandboxes').select(['key', 'event_seq']).where('event_seq', '>', keep).execute();
+    let deleted = 0;
+    for (const { key, event_seq } of due) {
+      const result = await db.deleteFrom('events').where('sandbox', '=', key).where('seq', '<=', Number(event_seq) - keep).executeTakeFirst();
+      deleted += Number(result.numDeletedRows);
+    }
+    return deleted;
   },
 
   /** Deletes the sandbox's whole log; its counter stays, so seqs keep counting upward. */

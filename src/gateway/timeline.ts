@@ -21,13 +21,11 @@ export class GatewayTimeline {
   constructor(
     private readonly database: Database<GatewaySchema>,
     private readonly repo: SandboxRepository,
-    /** MAX_EVENTS_PER_SANDBOX: the log keeps the newest this many per sandbox. */
-    private readonly keep: number,
   ) {}
 
   /**
    * GET /admin/sandboxes/{id}/events?after=&limit=: `{sandbox_id, events: [{seq, at (epoch ms), type, data}]}`,
-   * oldest first. Prunes the sandbox's log to the newest `keep` first (one indexed delete).
+   * oldest first (main.ts prunes the logs to MAX_EVENTS_PER_SANDBOX in the background).
    */
   async events(rawId: string, query: { after?: unknown; limit?: unknown }): Promise<Answer> {
     const id = parseSandboxId(rawId);
@@ -39,7 +37,6 @@ export class GatewayTimeline {
     const db = this.database.db;
     const row = await this.repo.live(db, id.value);
     if (!row) return failed(404, SANDBOX_MESSAGES.notFound);
-    await gatewayEvents.prune(db, row.key, Number(row.event_seq), this.keep);
     return { status: 200, body: { sandbox_id: id.value, events: await gatewayEvents.list(db, row.key, after, limit) } };
   }
 
