@@ -82,7 +82,7 @@ export async function startStore(config: StoreConfig) {
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
   const requestEvents = new RequestEvents(database, log);
   const allowList = new HostAllowList(config.webhooks.allowedHosts);
-  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }));
+  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }), importer);
   const webhooks = new WebhookService(database, (id) => sandboxes.find(id), config.webhooks, allowList, () => worker.wake(), log);
   sandboxes.onReset((row) => webhooks.afterReset(row));
   const services = {
