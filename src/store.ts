@@ -9,6 +9,9 @@ import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
+import { FaultBook } from './faults/book.js';
+import { FaultRepository } from './faults/repository.js';
+import { FaultService } from './faults/service.js';
 import { GatewayClient } from './sandboxes/gateway-client.js';
 import { SandboxService } from './sandboxes/service.js';
 import { ShopFactory } from './sandboxes/shop.js';
@@ -60,15 +63,19 @@ export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
+  const faultBook = new FaultBook(database.db, new FaultRepository('sandbox'), 'store');
   const shops = new ShopFactory(
     database,
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
+    faultBook,
   );
-  const sandboxes = new SandboxService(database, shops, new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey), config.sandboxes, log);
+  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
+  const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log, faultBook);
   const services = {
     shops,
     sandboxes,
+    faults: new FaultService(database, faultBook, gateway, (id) => sandboxes.find(id), config.sandboxes.maxFaultRules, log),
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },

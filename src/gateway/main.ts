@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   // Sandbox management: with ADMIN_API_KEY behind it, without one only on a loopback address.
   const adminEnabled = config.adminApiKey !== undefined || isLoopback(config.host);
   const admin = adminEnabled
-    ? { admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()), adminKey: config.adminApiKey }
+    ? { admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake(), service.faultBook), adminKey: config.adminApiKey }
     : undefined;
   const app = buildGatewayApp({ service, admin, logger: log, accessLog: accessLogEnabled(config.log), ping });
 

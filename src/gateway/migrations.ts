@@ -105,4 +105,23 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
   '0003_sandboxes': (dialect) => ({
     up: (db: AnyDb) => sandboxesMigration(db, dialect),
   }),
+  '0005_faults': () => ({
+    async up(db: AnyDb) {
+      // The gateway's half of fault rules (the store pushes them): the same shape as the store's
+      // (faults/repository.ts): a version per sandbox, a draw counter, and the rules with their counts.
+      await db.schema.alterTable('sandboxes').addColumn('faults_version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('sandboxes').addColumn('fault_draws', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .createTable('fault_rules')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('set_version', 'bigint', (c) => c.notNull())
+        .addColumn('server', 'text', (c) => c.notNull())
+        .addColumn('rule', 'text', (c) => c.notNull())
+        .addColumn('times', 'integer')
+        .addColumn('fired', 'integer', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('fault_rules_pk', ['sandbox', 'idx'] as never[])
+        .execute();
+    },
+  }),
 };

@@ -16,6 +16,9 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { faultHook } from '../faults/hook.js';
+import { faultRoutes } from '../faults/routes.js';
+import type { FaultService } from '../faults/service.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -37,6 +40,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Fault rules per sandbox (spec/sandboxes.md section 2). */
+  faults: FaultService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -158,7 +163,9 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
-  const { shops, sandboxes } = services;
+  // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
+  app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
+  const { shops, sandboxes, faults } = services;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
 
@@ -203,6 +210,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(faultRoutes, { faults });
   });
 
   app.register(async (scope) => {

@@ -4,7 +4,7 @@ import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
 import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
 import type { IdSource, Shop, ShopDb } from '../sandboxes/shop.js';
-import { toAmount } from '../shared/money.js';
+import { toAmount, toCents } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
 import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
@@ -64,15 +64,17 @@ export class OrderService {
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
     // Holds past their deadline are returned before stock is taken: they never block a checkout.
     await this.expireDue();
+    const outOfStock = await this.fireOutOfStock(cartId);
     const result = await this.shop.transact(async ({ db: trx, ids }) => {
       const now = this.shop.clock.now();
       const lines = await this.loadCheckoutLines(trx, cartId);
       if (!lines.ok) return lines;
+      const priced = await this.applyPriceChanges(trx, lines.value);
       // The order rows go in first and the stock last: a product row's lock (every checkout of that
       // product waits for it) is then held for one statement and the commit, not for the inserts
       // too. Not enough stock rolls the order back with everything else.
-      const order = await this.createOrder(trx, ids, cartId, lines.value, now);
-      const held = await this.holdStock(trx, lines.value);
+      const order = await this.createOrder(trx, ids, cartId, priced, now);
+      const held = await this.holdStock(trx, priced, outOfStock);
       return held.ok ? ok(order) : held;
     });
     if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
@@ -91,8 +93,38 @@ export class OrderService {
     return ok(priced);
   }
 
-  private async holdStock(trx: ShopDb, lines: CheckoutLine[]): Promise<Result<void>> {
+  /**
+   * Products of the cart an out_of_stock fault refuses at this checkout (spec/sandboxes.md section
+   * 2): fired before the checkout's transaction, whose refusal rolls back, so the firing counts.
+   */
+  private async fireOutOfStock(cartId: string): Promise<ReadonlySet<number>> {
+    const faulted = new Set<number>();
+    if ((await this.shop.faults.ofKind('out_of_stock')).length === 0) return faulted;
+    for (const line of await carts.lines(this.shop.db, cartId)) {
+      const fired = await this.shop.faults.fireFirst(undefined, 'out_of_stock', { product_id: line.product_id, cart_id: cartId }, (r) => r.product_id === line.product_id);
+      if (fired) faulted.add(line.product_id);
+    }
+    return faulted;
+  }
+
+  /**
+   * price_change faults: a line of a product named by one takes the rule's price, so the order's
+   * total differs from the cart's. Fired in the checkout's transaction: only a checkout that
+   * happens counts.
+   */
+  private async applyPriceChanges(trx: ShopDb, lines: CheckoutLine[]): Promise<CheckoutLine[]> {
+    if ((await this.shop.faults.ofKind('price_change')).length === 0) return lines;
+    const priced: CheckoutLine[] = [];
+    for (const line of lines) {
+      const rule = await this.shop.faults.fireFirst(trx.q, 'price_change', { product_id: line.product_id, catalog_price: toAmount(line.price_cents) }, (r) => r.product_id === line.product_id);
+      priced.push(rule ? { ...line, price_cents: toCents(rule.price) } : line);
+    }
+    return priced;
+  }
+
+  private async holdStock(trx: ShopDb, lines: CheckoutLine[], outOfStock: ReadonlySet<number>): Promise<Result<void>> {
     for (const line of byProductId(lines)) {
+      if (outOfStock.has(line.product_id)) return notEnoughStock(line.name, line.quantity, 0);
       if (!(await inventory.reserve(trx, line.product_id, line.quantity))) {
         const current = await inventory.available(trx, line.product_id);
         return notEnoughStock(line.name, line.quantity, current?.stock ?? 0);

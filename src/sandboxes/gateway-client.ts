@@ -9,6 +9,13 @@ export interface GatewaySandbox {
   sandbox_id: string;
   balance: number;
   payments?: number;
+  /** How often each of its fault rules fired, by index in the sandbox's list. */
+  faults?: GatewayFaultCount[];
+}
+
+export interface GatewayFaultCount {
+  index: number;
+  fired: number;
 }
 
 /**
@@ -84,6 +91,16 @@ export class GatewayClient {
 
   deleteSnapshot(sandboxId: string, name: string): Promise<Result<unknown>> {
     return this.call('DELETE', GatewayClient.path(sandboxId, `/snapshots/${encodeURIComponent(name)}`));
+  }
+
+  /** Replaces the gateway's fault rules of a sandbox (each with its index in the store's list). */
+  setFaults(sandboxId: string, rules: { index: number; rule: unknown }[]): Promise<Result<unknown>> {
+    return this.call('PUT', GatewayClient.path(sandboxId, '/faults'), { rules });
+  }
+
+  /** How often each gateway rule of a sandbox fired. */
+  faults(sandboxId: string): Promise<Result<{ rules: GatewayFaultCount[] }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, '/faults'));
   }
 
   setClock(sandboxId: string, clock: ClockState): Promise<Result<unknown>> {

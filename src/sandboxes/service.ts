@@ -6,7 +6,10 @@ import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { apiCatalogProblem, insertCatalog, type SeedCatalog } from '../db/seed.js';
 import { fail, ok, type Result } from '../shared/result.js';
-import type { GatewayClient } from './gateway-client.js';
+import type { FaultBook } from '../faults/book.js';
+import type { StoredFaultRule } from '../faults/repository.js';
+import { faultViews, type FaultView } from '../faults/service.js';
+import type { GatewayClient, GatewayFaultCount } from './gateway-client.js';
 import { sandboxRepository as sandboxes, type SandboxCounts } from './repository.js';
 import { clockOf, type ClockState, type ShopFactory } from './shop.js';
 
@@ -35,7 +38,8 @@ export interface SandboxInfo extends SandboxCreated {
   seed: number | null;
   clock: { now: string; frozen: boolean };
   counts: SandboxCounts & { payments: number | null };
-  faults: never[];
+  /** Its fault rules (as GET .../faults lists them; gateway counts are null in the list). */
+  faults: FaultView[];
 }
 
 export interface SnapshotInfo {
@@ -63,6 +67,7 @@ export class SandboxService {
     private readonly gateway: GatewayClient,
     private readonly config: SandboxConfig,
     private readonly log: Logger,
+    private readonly faults: FaultBook,
   ) {
     this.ttlMs = config.ttlSeconds * 1000;
   }
@@ -116,7 +121,7 @@ export class SandboxService {
     const seed = input.seed ?? source?.seed ?? null;
     const result = await this.database.transact<SandboxRow>(async (trx) => {
       const row: Omit<SandboxRow, 'sandbox'> = {
-        public_id: id, kind: 'live', parent: null, name: null, origin: null, seed,
+        public_id: id, kind: 'live', parent: null, name: null, origin: null, seed, faults_version: 0, fault_draws: 0,
         id_counter: source?.id_counter ?? 0, ...clock, start_at: start,
         created_at: now, last_used_at: now, expires_at: now + this.ttlMs,
       };
@@ -147,26 +152,29 @@ export class SandboxService {
 
   async list(): Promise<SandboxInfo[]> {
     const rows = await sandboxes.listLive(this.db);
-    const counts = await sandboxes.counts(this.db, rows.map((r) => r.sandbox));
-    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null));
+    const keys = rows.map((r) => r.sandbox);
+    const counts = await sandboxes.counts(this.db, keys);
+    const faults = await this.faults.repo.rulesOf(this.db, keys);
+    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null, faults.get(row.sandbox)!, undefined));
   }
 
   async get(id: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
     if (!row) return notFound();
     const counts = (await sandboxes.counts(this.db, [row.sandbox])).get(row.sandbox)!;
+    const faults = await this.faults.repo.rules(this.db, row.sandbox);
     const gateway = await this.gateway.get(id);
-    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null));
+    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null, faults, gateway.ok ? gateway.value.faults : undefined));
   }
 
-  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null): SandboxInfo {
+  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null, faults: StoredFaultRule[], gatewayFaults: GatewayFaultCount[] | undefined): SandboxInfo {
     return {
       ...this.created(row),
       last_used_at: iso(row.last_used_at),
       seed: row.seed,
       clock: { now: iso(clockOf(row).now()), frozen: row.frozen_at !== null },
       counts: { ...counts, payments },
-      faults: [],
+      faults: faultViews(faults, gatewayFaults),
     };
   }
 
@@ -192,8 +200,11 @@ export class SandboxService {
    * Replaces a sandbox's state with a hidden row's (its creation state, or a snapshot): data,
    * clock and id counter, with the gateway's half in the same step.
    */
-  private async restoreFrom(row: SandboxRow, source: SandboxRow, clock: ClockState, gatewayHalf: () => Promise<Result<unknown>>): Promise<Result<void>> {
+  private async restoreFrom(row: SandboxRow, source: SandboxRow, clock: ClockState, gatewayHalf: () => Promise<Result<unknown>>, clearFaults = false): Promise<Result<void>> {
     return this.database.transact(async (trx) => {
+      // A reset also clears the fault rules and their draw sequence (the gateway clears its own);
+      // a restore keeps the current rules: snapshots do not carry faults.
+      if (clearFaults) await this.faults.repo.replace(trx, row.sandbox, [], true);
       await sandboxes.clearState(trx, row.sandbox);
       await sandboxes.copyState(trx, source.sandbox, row.sandbox);
       await sandboxes.update(trx, row.sandbox, { ...clock, id_counter: source.id_counter, last_used_at: Date.now() });
@@ -209,7 +220,8 @@ export class SandboxService {
     if (!origin) return fail('unavailable', 'Sandbox has no creation state to reset to');
     // The template has no clock of its own: the sandbox's start (its `now`), or real time.
     const clock: ClockState = origin.kind === 'template' ? { frozen_at: row.start_at, offset_ms: 0 } : { frozen_at: origin.frozen_at, offset_ms: origin.offset_ms };
-    const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, () => this.gateway.reset(id, clock));
+    const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, () => this.gateway.reset(id, clock), true);
+    this.faults.invalidate(row.sandbox);
     if (!result.ok) return result;
     this.log.info({ sandbox_id: id }, 'sandbox reset');
     return this.get(id);
