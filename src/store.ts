@@ -9,13 +9,16 @@ import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
-import { FaultBook } from './faults/book.js';
+import { recordEvent } from './events/recorder.js';
+import { FaultBook, firedEventData } from './faults/book.js';
 import { FaultRepository } from './faults/repository.js';
 import { FaultService } from './faults/service.js';
 import { GatewayClient } from './sandboxes/gateway-client.js';
 import { SandboxService } from './sandboxes/service.js';
 import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
+import { eventRepository } from './events/repository.js';
+import { EventService } from './events/service.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -69,6 +72,10 @@ export async function startStore(config: StoreConfig) {
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
     faultBook,
+    // Every fired fault is an event of its sandbox (spec/sandboxes.md section 3).
+    async (q, fired) => {
+      await recordEvent({ q, key: fired.key }, fired.at, 'fault.fired', firedEventData(fired));
+    },
   );
   const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log, faultBook);
@@ -76,6 +83,7 @@ export async function startStore(config: StoreConfig) {
     shops,
     sandboxes,
     faults: new FaultService(database, faultBook, gateway, (id) => sandboxes.find(id), config.sandboxes.maxFaultRules, log),
+    events: new EventService(database, sandboxes, config.events.maxPerSandbox),
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
@@ -89,7 +97,8 @@ export async function startStore(config: StoreConfig) {
       const idle = await deleteIdleCarts(shops);
       const keys = await sweepIdempotencyKeys(database.db);
       const gone = await sandboxes.sweepIdle();
-      if (expired || idle || keys || gone) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys, idle_sandboxes: gone }, 'sweep');
+      const events = await eventRepository.prune(database.db, config.events.maxPerSandbox);
+      if (expired || idle || keys || gone || events) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys, idle_sandboxes: gone, pruned_events: events }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');
     }

@@ -85,6 +85,13 @@ describe('faults', () => {
     expect(rules.map((r) => [r.index, r.kind, r.fired])).toEqual([[0, 'latency', 2], [1, 'error', 1], [2, 'error', 1]]);
     const info = (await call('GET', `${store.url}/sandboxes/${id}`)).body;
     expect(info.faults).toEqual(rules);
+    // Every firing is a fault.fired event of the sandbox (the gateway's in its own log, imported into this timeline).
+    const events = (await call('GET', `${store.url}/sandboxes/${id}/events`)).body.events.filter((e: any) => e.type === 'fault.fired' && e.source === 'store');
+    expect(events.map((e: any) => [e.data.rule, e.data.kind, e.data.method, e.data.path])).toEqual([
+      [1, 'error', 'POST', `/cart/${cartId}/checkout`],
+      [0, 'latency', 'GET', '/products/3'],
+      [0, 'latency', 'GET', '/products?search=keyboard'],
+    ]);
 
     expect((await call('DELETE', `${store.url}/sandboxes/${id}/faults`)).status).toBe(204);
     expect(await faultsOf(id)).toEqual([]);

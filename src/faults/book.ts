@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
 import { seededHex } from '../shared/ids.js';
+import { ok } from '../shared/result.js';
 import type { FaultRepository, StoredFaultRule } from './repository.js';
 import { activeRule, DRAW_HEX, drawFrom, type ActiveRule, type FaultRule } from './rules.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any -- one code path over either server's schema */
 type AnyDb = Kysely<any>;
 
 /** Sandboxes whose rules a process keeps; past this many, the least recently used is dropped. */
@@ -69,14 +71,46 @@ export class FaultBook {
 export interface FiredFault {
   sandboxId: string;
   key: number;
+  /** When, on the sandbox clock (epoch ms). */
+  at: number;
   /** The rule; undefined for an X-Fault header. */
   rule: ActiveRule | undefined;
   /** What it fired on: method and path, product, payment... */
   detail: Record<string, unknown>;
 }
 
-/** Told of every firing (after its statement ran, in the same transaction handle). */
+/** The `data` of a `fault.fired` event: the rule's index and kind (`header` for X-Fault), and what it fired on. */
+export const firedEventData = (fired: FiredFault): Record<string, unknown> => ({
+  rule: fired.rule?.index ?? null,
+  kind: fired.rule?.rule.kind ?? 'header',
+  ...(fired.rule?.rule.kind === 'callback' ? { mode: fired.rule.rule.mode } : {}),
+  ...fired.detail,
+});
+
+/** Records a firing (the event timeline) in the transaction `db`. */
 export type FiredListener = (db: AnyDb, fired: FiredFault) => Promise<void>;
+
+/** Runs fn in one transaction of the server's database and returns what it returns. */
+export type Transactor = <T>(fn: (q: AnyDb) => Promise<T>) => Promise<T>;
+
+/** A Transactor over a Database (db/database.ts): a failure of the unit of work is thrown. */
+export function transactor(database: Database<any>): Transactor {
+  return async (fn) => {
+    const result = await database.transact(async (trx) => ok(await fn(trx)));
+    if (!result.ok) throw new Error(result.message);
+    return result.value;
+  };
+}
+
+/**
+ * A caller's unit of work that fires faults: its transaction handle, and the firings whose events
+ * wait for `SandboxFaults.record`, called last in that transaction (the event's sandbox row lock is
+ * then held only for the commit, as events/recorder.ts asks).
+ */
+export interface FaultTx {
+  q: AnyDb;
+  fired: FiredFault[];
+}
 
 /** What an injected request fault asks: wait this long, then (maybe) answer this status. */
 export interface RequestFault {
@@ -87,14 +121,15 @@ export interface RequestFault {
 
 /**
  * The faults of one sandbox for one request or job: which rules apply, and firing them. A firing
- * draws (when the rule's probability is below 1) and counts in the caller's transaction handle,
- * so a firing inside a unit of work that rolls back never happened.
+ * draws (when the rule's probability is below 1) and counts in a transaction: its own, or the
+ * caller's (`FaultTx`), so a firing inside a unit of work that rolls back never happened.
  */
 export class SandboxFaults {
   constructor(
     private readonly book: FaultBook,
-    private readonly db: AnyDb,
+    private readonly transact: Transactor,
     readonly sandbox: { key: number; id: string },
+    private readonly clock: { now(): number },
     private readonly seed: number | null,
     /** The version read with the sandbox row; undefined for the root. */
     private readonly version: number | undefined,
@@ -107,24 +142,42 @@ export class SandboxFaults {
     return this.book.rules(this.sandbox.key, this.version);
   }
 
-  /** Fires `rule` once if its draw says so and it has firings left; true if it fired. */
-  async fire(q: AnyDb | undefined, rule: ActiveRule, detail: Record<string, unknown>): Promise<boolean> {
-    const db = q ?? this.db;
+  /**
+   * Fires `rule` once if its draw says so and it has firings left; true if it fired. Without
+   * `tx`, in a transaction of its own that also records the event.
+   */
+  async fire(tx: FaultTx | undefined, rule: ActiveRule, detail: Record<string, unknown>): Promise<boolean> {
+    if (tx) return this.fireIn(tx, rule, detail);
+    return this.transact(async (q) => {
+      const own: FaultTx = { q, fired: [] };
+      const fired = await this.fireIn(own, rule, detail);
+      await this.record(own);
+      return fired;
+    });
+  }
+
+  private async fireIn(tx: FaultTx, rule: ActiveRule, detail: Record<string, unknown>): Promise<boolean> {
     const probability = rule.rule.probability ?? 1;
     if (probability < 1) {
-      const draw = this.seed === null ? undefined : seededHex(this.seed, 'fault', await this.book.repo.nextDraw(db, this.sandbox.key), DRAW_HEX);
+      const draw = this.seed === null ? undefined : seededHex(this.seed, 'fault', await this.book.repo.nextDraw(tx.q, this.sandbox.key), DRAW_HEX);
       if (drawFrom(draw) >= probability) return false;
     }
-    if (!(await this.book.repo.fire(db, this.sandbox.key, rule.index, rule.setVersion))) return false;
+    if (!(await this.book.repo.fire(tx.q, this.sandbox.key, rule.index, rule.setVersion))) return false;
     this.log.info({ sandbox_id: this.sandbox.id, rule: rule.index, kind: rule.rule.kind, ...detail }, 'fault fired');
-    await this.onFired?.(db, { sandboxId: this.sandbox.id, key: this.sandbox.key, rule, detail });
+    tx.fired.push({ sandboxId: this.sandbox.id, key: this.sandbox.key, at: this.clock.now(), rule, detail });
     return true;
+  }
+
+  /** Records the events of the firings `tx` holds, in its transaction (call it last there). */
+  async record(tx: FaultTx): Promise<void> {
+    for (const fired of tx.fired.splice(0)) await this.onFired?.(tx.q, fired);
   }
 
   /** Notes a fault an X-Fault header injected into one request. */
   async headerFired(detail: Record<string, unknown>): Promise<void> {
     this.log.info({ sandbox_id: this.sandbox.id, ...detail }, 'X-Fault header applied');
-    await this.onFired?.(this.db, { sandboxId: this.sandbox.id, key: this.sandbox.key, rule: undefined, detail });
+    const listener = this.onFired;
+    if (listener) await this.transact((q) => listener(q, { sandboxId: this.sandbox.id, key: this.sandbox.key, at: this.clock.now(), rule: undefined, detail }));
   }
 
   /** Latency and error rules matching a request (method, URL relative to the sandbox base), fired in list order. */
@@ -149,12 +202,12 @@ export class SandboxFaults {
 
   /** Fires the first rule of `kind` passing `which` that fires (list order); undefined if none did. */
   async fireFirst<K extends FaultRule['kind']>(
-    q: AnyDb | undefined,
+    tx: FaultTx | undefined,
     kind: K,
     detail: Record<string, unknown>,
     which: (rule: Extract<FaultRule, { kind: K }>) => boolean = () => true,
   ): Promise<Extract<FaultRule, { kind: K }> | undefined> {
-    for (const rule of await this.ofKind(kind)) if (which(rule.rule) && (await this.fire(q, rule, detail))) return rule.rule;
+    for (const rule of await this.ofKind(kind)) if (which(rule.rule) && (await this.fire(tx, rule, detail))) return rule.rule;
     return undefined;
   }
 }

@@ -10,6 +10,8 @@ import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
 import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
+import { recordGatewayEvent } from './events.js';
+import { firedEventData } from '../faults/book.js';
 import { SandboxAdmin } from './sandboxes.js';
 
 /**
@@ -33,6 +35,9 @@ async function main(): Promise<void> {
     callbackBaseDelayMs: config.callbackBaseDelayMs,
     // Covers one attempt (its timeout) and its bookkeeping, with room to spare.
     callbackLeaseMs: config.callbackTimeoutMs * 2 + 1000,
+  }, async (q, fired) => {
+    // Every fired fault is an event of its sandbox (imported into the store's timeline).
+    await recordGatewayEvent(q, fired.key, fired.at, 'fault.fired', firedEventData(fired));
   });
   const ping = async () => {
     await sql`select 1`.execute(database.db);

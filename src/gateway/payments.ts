@@ -1,3 +1,4 @@
+import type { FaultTx } from '../faults/book.js';
 import { toAmount } from '../shared/money.js';
 import type { Db, GatewayContext } from './context.js';
 import type { AttemptEffect, ClaimedCallback, Deliveries, DeliveryOptions, DeliveryOutcome } from './deliveries.js';
@@ -67,8 +68,9 @@ export class OrderPayments {
 
       const paymentId = await this.ctx.ids.payment(trx);
       const faultDetail = { order_id: orderId, payment_id: paymentId };
+      const faults: FaultTx = { q: trx, fired: [] };
       // A payment_decline fault fails a payment that would have gone through, as the test card of its reason does.
-      const decline = declineFor(card, amount.cents, balance) ?? declineOf((await this.ctx.faults.fireFirst(trx, 'payment_decline', faultDetail))?.reason);
+      const decline = declineFor(card, amount.cents, balance) ?? declineOf((await this.ctx.faults.fireFirst(faults, 'payment_decline', faultDetail))?.reason);
       const entry = decline
         ? undefined
         : await this.ledger.move(trx, { type: 'payment', recipient: null, order_id: orderId, payment_id: paymentId, amount_cents: amount.cents, created_at: now });
@@ -102,7 +104,8 @@ export class OrderPayments {
         updated_at: realNow,
       });
       // A callback fault changes how this payment's news first reaches the store (a `failed` has nothing to reorder).
-      const callbackFault = await this.ctx.faults.fireFirst(trx, 'callback', faultDetail, (r) => r.mode !== 'reorder' || !decline);
+      const callbackFault = await this.ctx.faults.fireFirst(faults, 'callback', faultDetail, (r) => r.mode !== 'reorder' || !decline);
+      await this.ctx.faults.record(faults);
       return { kind: 'new' as const, paymentId, payload, decline, entry, generation, callbackFault };
     });
 

@@ -32,6 +32,8 @@ export interface SandboxTable {
   faults_version: Generated<number>;
   /** Random fault draws made so far. */
   fault_draws: Generated<number>;
+  /** The last event seq handed out in this sandbox's log (migration 0004; events.ts). */
+  event_seq: Generated<number>;
 }
 
 export type SandboxRow = Selectable<SandboxTable>;
@@ -96,7 +98,7 @@ export class SandboxRepository {
       .then((rows) => rows.map((r) => r.key));
   }
 
-  async insert(db: Db, row: Omit<SandboxRow, 'key' | 'faults_version' | 'fault_draws'>): Promise<number> {
+  async insert(db: Db, row: Omit<SandboxRow, 'key' | 'event_seq' | 'faults_version' | 'fault_draws'>): Promise<number> {
     return (await db.insertInto('sandboxes').values(row).returning('key').executeTakeFirstOrThrow()).key;
   }
 

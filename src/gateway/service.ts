@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import { FaultBook, SandboxFaults, type FiredListener } from '../faults/book.js';
+import { FaultBook, SandboxFaults, transactor, type FiredListener, type Transactor } from '../faults/book.js';
 import { FaultRepository } from '../faults/repository.js';
 import { ok } from '../shared/result.js';
 import { GatewayContext, type Clock, type IdSource } from './context.js';
@@ -36,6 +36,7 @@ export class GatewayService {
   readonly sandboxes: SandboxRepository;
   /** The process's copy of the gateway's fault rules. */
   readonly faultBook: FaultBook;
+  private readonly transact: Transactor;
   private readonly shared: ScopeShared;
 
   constructor(
@@ -49,7 +50,8 @@ export class GatewayService {
     this.shared = { sender, options, orderLocks: new KeyedMutex() };
     this.sandboxes = new SandboxRepository(database.dialect);
     this.faultBook = new FaultBook(database.db, new FaultRepository('key'), 'gateway', ROOT.key);
-    const faults = new SandboxFaults(this.faultBook, database.db, ROOT, null, undefined, log, onFaultFired);
+    this.transact = transactor(database);
+    const faults = new SandboxFaults(this.faultBook, this.transact, ROOT, realClock, null, undefined, log, onFaultFired);
     this.root = new PaymentsScope(new GatewayContext(database, log, ROOT, realClock, randomIds, faults), this.shared);
   }
 
@@ -65,8 +67,9 @@ export class GatewayService {
     const ids: IdSource = row.seed === null ? randomIds : seededIds(this.sandboxes, row.key, row.seed);
     const sandbox = { key: row.key, id: row.public_id! };
     const log = this.log.child({ sandbox_id: sandbox.id });
-    const faults = new SandboxFaults(this.faultBook, this.database.db, sandbox, row.seed, row.faults_version, log, this.onFaultFired);
-    const ctx = new GatewayContext(this.database, log, sandbox, clockOf(row), ids, faults);
+    const clock = clockOf(row);
+    const faults = new SandboxFaults(this.faultBook, this.transact, sandbox, clock, row.seed, row.faults_version, log, this.onFaultFired);
+    const ctx = new GatewayContext(this.database, log, sandbox, clock, ids, faults);
     return new PaymentsScope(ctx, this.shared);
   }
 

@@ -19,6 +19,8 @@ import { sandboxRoutes } from '../sandboxes/routes.js';
 import { faultHook } from '../faults/hook.js';
 import { faultRoutes } from '../faults/routes.js';
 import type { FaultService } from '../faults/service.js';
+import { eventRoutes } from '../events/routes.js';
+import type { EventService } from '../events/service.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -42,6 +44,8 @@ export interface StoreServices {
   sandboxes: SandboxService;
   /** Fault rules per sandbox (spec/sandboxes.md section 2). */
   faults: FaultService;
+  /** Sandbox timelines (issue 10). */
+  events: EventService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -211,6 +215,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
     await scope.register(faultRoutes, { faults });
+    await scope.register(eventRoutes, { events: services.events });
   });
 
   app.register(async (scope) => {

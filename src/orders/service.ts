@@ -3,6 +3,7 @@ import { inventory, notEnoughStock } from '../catalog/inventory.js';
 import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
 import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
+import type { FaultTx } from '../faults/book.js';
 import type { IdSource, Shop, ShopDb } from '../sandboxes/shop.js';
 import { toAmount, toCents } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -69,13 +70,16 @@ export class OrderService {
       const now = this.shop.clock.now();
       const lines = await this.loadCheckoutLines(trx, cartId);
       if (!lines.ok) return lines;
-      const priced = await this.applyPriceChanges(trx, lines.value);
+      const faults: FaultTx = { q: trx.q, fired: [] };
+      const priced = await this.applyPriceChanges(faults, lines.value);
       // The order rows go in first and the stock last: a product row's lock (every checkout of that
       // product waits for it) is then held for one statement and the commit, not for the inserts
       // too. Not enough stock rolls the order back with everything else.
       const order = await this.createOrder(trx, ids, cartId, priced, now);
       const held = await this.holdStock(trx, priced, outOfStock);
-      return held.ok ? ok(order) : held;
+      if (!held.ok) return held;
+      await this.shop.faults.record(faults);
+      return ok(order);
     });
     if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
     return result;
@@ -112,11 +116,11 @@ export class OrderService {
    * total differs from the cart's. Fired in the checkout's transaction: only a checkout that
    * happens counts.
    */
-  private async applyPriceChanges(trx: ShopDb, lines: CheckoutLine[]): Promise<CheckoutLine[]> {
+  private async applyPriceChanges(faults: FaultTx, lines: CheckoutLine[]): Promise<CheckoutLine[]> {
     if ((await this.shop.faults.ofKind('price_change')).length === 0) return lines;
     const priced: CheckoutLine[] = [];
     for (const line of lines) {
-      const rule = await this.shop.faults.fireFirst(trx.q, 'price_change', { product_id: line.product_id, catalog_price: toAmount(line.price_cents) }, (r) => r.product_id === line.product_id);
+      const rule = await this.shop.faults.fireFirst(faults, 'price_change', { product_id: line.product_id, catalog_price: toAmount(line.price_cents) }, (r) => r.product_id === line.product_id);
       priced.push(rule ? { ...line, price_cents: toCents(rule.price) } : line);
     }
     return priced;

@@ -4,7 +4,7 @@ import { CartService } from '../cart/service.js';
 import { CatalogCache, CatalogService } from '../catalog/service.js';
 import { CatalogRepository } from '../catalog/repository.js';
 import type { Database } from '../db/database.js';
-import { SandboxFaults, type FaultBook, type FiredListener } from '../faults/book.js';
+import { SandboxFaults, transactor, type FaultBook, type FiredListener, type Transactor } from '../faults/book.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { OrderService } from '../orders/service.js';
 import { newCartId, newOrderId, seededHex } from '../shared/ids.js';
@@ -89,7 +89,7 @@ export class Shop {
     faultsVersion: number | undefined,
   ) {
     this.db = { q: factory.database.db, key: sandbox.key };
-    this.faults = new SandboxFaults(factory.faultBook, factory.database.db, sandbox, seed, faultsVersion, factory.log, factory.onFaultFired);
+    this.faults = new SandboxFaults(factory.faultBook, factory.transact, sandbox, clock, seed, faultsVersion, factory.log, factory.onFaultFired);
   }
 
   /** Runs fn in one transaction of this shop; commits when it returns ok (Database.transact). */
@@ -135,6 +135,8 @@ const CATALOG_CACHES = 2000;
  */
 export class ShopFactory {
   readonly root: Shop;
+  /** One transaction of the store's database, for faults fired outside any unit of work. */
+  readonly transact: Transactor;
   private readonly caches = new Map<number, CatalogCache>();
 
   constructor(
@@ -146,6 +148,7 @@ export class ShopFactory {
     /** Told of every fault fired in a shop (the event timeline). */
     readonly onFaultFired?: FiredListener,
   ) {
+    this.transact = transactor(database);
     this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null, undefined);
   }
 
