@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.js';
 import { sandboxMigration } from './sandbox-migration.js';
+import { faultTablesMigration } from '../faults/migration.js';
 
 /**
  * Versioned migrations of the store database, applied in name order. Both dialects run the same
@@ -223,25 +224,6 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.alterTable('sandboxes').addColumn('gateway_event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
-  '0009_faults': () => ({
-    async up(db: AnyDb) {
-      // The version moves with every change to a sandbox's rules (and when a rule's `times` runs
-      // out): a process that sees the version it cached knows its copy of the rules is current.
-      // The draw counter makes random faults of a seeded sandbox a fixed sequence (faults/rules.ts).
-      await db.schema.alterTable('sandboxes').addColumn('faults_version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('sandboxes').addColumn('fault_draws', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      // A sandbox's rules in list order; not part of its state (snapshots and forks do not carry them).
-      await db.schema
-        .createTable('fault_rules')
-        .addColumn('sandbox', 'bigint', (c) => c.notNull())
-        .addColumn('idx', 'integer', (c) => c.notNull())
-        .addColumn('set_version', 'bigint', (c) => c.notNull())
-        .addColumn('server', 'text', (c) => c.notNull())
-        .addColumn('rule', 'text', (c) => c.notNull())
-        .addColumn('times', 'integer')
-        .addColumn('fired', 'integer', (c) => c.notNull().defaultTo(0))
-        .addPrimaryKeyConstraint('fault_rules_pk', ['sandbox', 'idx'] as never[])
-        .execute();
-    },
-  }),
+  // The fault tables (faults/migration.ts), the same on the gateway (its migration 0005).
+  '0009_faults': () => ({ up: (db: AnyDb) => faultTablesMigration(db) }),
 };

@@ -1,15 +1,9 @@
 import { sql, type Kysely } from 'kysely';
+import type { FaultRuleRow } from '../db/schema.js';
 import type { FaultRule } from './rules.js';
 
 /** A stored rule: its position, the list version it belongs to, and how often it fired. */
-export interface StoredFaultRule {
-  idx: number;
-  set_version: number;
-  server: 'store' | 'gateway';
-  rule: string;
-  times: number | null;
-  fired: number;
-}
+export type StoredFaultRule = Omit<FaultRuleRow, 'sandbox'>;
 
 /** A database of either server: the statements below are plain SQL over the tables both have. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -7,8 +7,8 @@ import type { FaultService } from './service.js';
 
 const Params = Type.Object({ sandbox_id: Type.String() });
 
-/** A rule as listed: each kind's fields between its `index` and its `fired` count. */
-const FaultView = Type.Union(
+/** A rule as listed: each kind's fields between its `index` and its `fired` count (added to the app as `FaultRuleView`). */
+export const FaultRuleView = Type.Union(
   faultRuleSchemas.map((schema) =>
     Type.Object({
       index: Type.Integer({ description: 'Position in the list (0-based)' }),
@@ -35,7 +35,6 @@ const base: ErrorAnswers = { admin: true, 404: NOT_FOUND };
  * sandbox management; `default` is the root shop.
  */
 export const faultRoutes: FastifyPluginAsyncTypebox<{ faults: FaultService }> = async (app, { faults }) => {
-  app.addSchema(FaultView);
   const tags = ['sandboxes'];
 
   app.put('/sandboxes/:sandbox_id/faults', {

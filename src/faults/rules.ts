@@ -49,7 +49,7 @@ export const ErrorRule = rule(
 export const OutOfStockRule = rule('out_of_stock', { product_id: Type.Integer({ minimum: 1 }) }, 'The product reads stock 0; adds and checkouts get the not-enough-stock 400 (each refusal is a firing)');
 export const PriceChangeRule = rule(
   'price_change',
-  { product_id: Type.Integer({ minimum: 1 }), price: Type.Number({ exclusiveMinimum: 0, maximum: MAX_AMOUNT }) },
+  { product_id: Type.Integer({ minimum: 1 }), price: Type.Number({ minimum: 0.01, maximum: MAX_AMOUNT }) },
   "At a checkout holding the product, its order line takes this price (the cart still shows the catalog's)",
 );
 export const DECLINE_REASONS = ['card_declined', 'insufficient_funds', 'processing_error'] as const;

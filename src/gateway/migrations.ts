@@ -1,6 +1,7 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import { sandboxesMigration } from './migration-sandboxes.js';
+import { faultTablesMigration } from '../faults/migration.js';
 
 /**
  * Versioned migrations of the payments gateway's own database (tracked in `gateway_migrations`),
@@ -123,23 +124,6 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
       await db.schema.alterTable('sandboxes').addColumn('event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
-  '0005_faults': () => ({
-    async up(db: AnyDb) {
-      // The gateway's half of fault rules (the store pushes them): the same shape as the store's
-      // (faults/repository.ts): a version per sandbox, a draw counter, and the rules with their counts.
-      await db.schema.alterTable('sandboxes').addColumn('faults_version', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('sandboxes').addColumn('fault_draws', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema
-        .createTable('fault_rules')
-        .addColumn('sandbox', 'bigint', (c) => c.notNull())
-        .addColumn('idx', 'integer', (c) => c.notNull())
-        .addColumn('set_version', 'bigint', (c) => c.notNull())
-        .addColumn('server', 'text', (c) => c.notNull())
-        .addColumn('rule', 'text', (c) => c.notNull())
-        .addColumn('times', 'integer')
-        .addColumn('fired', 'integer', (c) => c.notNull().defaultTo(0))
-        .addPrimaryKeyConstraint('fault_rules_pk', ['sandbox', 'idx'] as never[])
-        .execute();
-    },
-  }),
+  // The gateway's half of fault rules (the store pushes them), the same tables as the store's (its migration 0009).
+  '0005_faults': () => ({ up: (db: AnyDb) => faultTablesMigration(db) }),
 };

@@ -17,7 +17,7 @@ import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import { faultHook } from '../faults/hook.js';
-import { faultRoutes } from '../faults/routes.js';
+import { FaultRuleView, faultRoutes } from '../faults/routes.js';
 import type { FaultService } from '../faults/service.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
@@ -135,6 +135,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
 
   app.addSchema(ErrorDetail);
   app.addSchema(ValidationError);
+  app.addSchema(FaultRuleView);
   app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
