@@ -30,6 +30,16 @@ export function faultViews(stored: StoredFaultRule[], gateway: GatewayFaultCount
   }));
 }
 
+/** The views of a sandbox's stored rules, asking the gateway for its counts only when it has rules. */
+export async function faultViewsOf(gateway: GatewayClient, sandboxId: string, stored: StoredFaultRule[]): Promise<FaultView[]> {
+  let counts: GatewayFaultCount[] | undefined;
+  if (stored.some((r) => r.server === 'gateway')) {
+    const answer = await gateway.faults(sandboxId);
+    counts = answer.ok ? answer.value.rules : undefined;
+  }
+  return faultViews(stored, counts);
+}
+
 /**
  * Fault management (spec/sandboxes.md section 2): `PUT/GET/DELETE /sandboxes/{id}/faults`. The
  * store keeps every rule of a sandbox in its database (so every instance applies them); the rules
@@ -75,13 +85,7 @@ export class FaultService {
   async get(id: string): Promise<Result<FaultList>> {
     const row = await this.find(id);
     if (!row) return notFound();
-    const stored = await this.book.repo.rules(this.db, row.sandbox);
-    let counts: GatewayFaultCount[] | undefined;
-    if (stored.some((r) => r.server === 'gateway')) {
-      const answer = await this.gateway.faults(id);
-      counts = answer.ok ? answer.value.rules : undefined;
-    }
-    return ok({ rules: faultViews(stored, counts) });
+    return ok({ rules: await faultViewsOf(this.gateway, id, await this.book.repo.rules(this.db, row.sandbox)) });
   }
 
   private async replace(row: SandboxRow, rules: FaultRule[]): Promise<Result<void>> {

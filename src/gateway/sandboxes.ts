@@ -90,12 +90,9 @@ export class SandboxAdmin {
     if (!id.ok) return id.answer;
     return this.run(async (trx) => {
       const row = await this.live(trx, id.value);
-      return { status: 200, body: { sandbox_id: id.value, rules: await this.counts(trx, row.key) } };
+      const rules = (await this.faults.repo.rules(trx, row.key)).map((r) => ({ index: r.idx, kind: (JSON.parse(r.rule) as FaultRule).kind, fired: r.fired }));
+      return { status: 200, body: { sandbox_id: id.value, rules } };
     });
-  }
-
-  private async counts(trx: Db, key: number): Promise<{ index: number; kind: FaultRule['kind']; fired: number }[]> {
-    return (await this.faults.repo.rules(trx, key)).map((r) => ({ index: r.idx, kind: (JSON.parse(r.rule) as FaultRule).kind, fired: r.fired }));
   }
 
   /** POST /admin/sandboxes: a fresh account at 50000.0, or a copy of `from`'s snapshot; 201. */
@@ -131,10 +128,7 @@ export class SandboxAdmin {
     if (!id.ok) return id.answer;
     return this.run(async (trx) => {
       const row = await this.live(trx, id.value);
-      return {
-        status: 200,
-        body: { sandbox_id: id.value, balance: await this.balance(trx, row.key), payments: await this.repo.paymentCount(trx, row.key), faults: await this.counts(trx, row.key) },
-      };
+      return { status: 200, body: { sandbox_id: id.value, balance: await this.balance(trx, row.key), payments: await this.repo.paymentCount(trx, row.key) } };
     });
   }
 

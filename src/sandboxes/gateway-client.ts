@@ -9,10 +9,9 @@ export interface GatewaySandbox {
   sandbox_id: string;
   balance: number;
   payments?: number;
-  /** How often each of its fault rules fired, by index in the sandbox's list. */
-  faults?: GatewayFaultCount[];
 }
 
+/** How often a gateway fault rule fired, by its index in the sandbox's list. */
 export interface GatewayFaultCount {
   index: number;
   fired: number;

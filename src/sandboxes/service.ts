@@ -7,9 +7,8 @@ import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { apiCatalogProblem, insertCatalog, type SeedCatalog } from '../db/seed.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { FaultBook } from '../faults/book.js';
-import type { StoredFaultRule } from '../faults/repository.js';
-import { faultViews, type FaultView } from '../faults/service.js';
-import type { GatewayClient, GatewayFaultCount } from './gateway-client.js';
+import { faultViews, faultViewsOf, type FaultView } from '../faults/service.js';
+import type { GatewayClient } from './gateway-client.js';
 import { sandboxRepository as sandboxes, type SandboxCounts } from './repository.js';
 import { clockOf, type ClockState, type ShopFactory } from './shop.js';
 
@@ -155,26 +154,26 @@ export class SandboxService {
     const keys = rows.map((r) => r.sandbox);
     const counts = await sandboxes.counts(this.db, keys);
     const faults = await this.faults.repo.rulesOf(this.db, keys);
-    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null, faults.get(row.sandbox)!, undefined));
+    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null, faultViews(faults.get(row.sandbox)!, undefined)));
   }
 
   async get(id: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
     if (!row) return notFound();
     const counts = (await sandboxes.counts(this.db, [row.sandbox])).get(row.sandbox)!;
-    const faults = await this.faults.repo.rules(this.db, row.sandbox);
     const gateway = await this.gateway.get(id);
-    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null, faults, gateway.ok ? gateway.value.faults : undefined));
+    const faults = await faultViewsOf(this.gateway, id, await this.faults.repo.rules(this.db, row.sandbox));
+    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null, faults));
   }
 
-  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null, faults: StoredFaultRule[], gatewayFaults: GatewayFaultCount[] | undefined): SandboxInfo {
+  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null, faults: FaultView[]): SandboxInfo {
     return {
       ...this.created(row),
       last_used_at: iso(row.last_used_at),
       seed: row.seed,
       clock: { now: iso(clockOf(row).now()), frozen: row.frozen_at !== null },
       counts: { ...counts, payments },
-      faults: faultViews(faults, gatewayFaults),
+      faults,
     };
   }
 
