@@ -263,8 +263,10 @@ describe('faults', () => {
     const order = await pendingOrder(box.store_url, [[2, 1]]);
     expect((await pay(box, order)).status).toBe(200);
 
-    await setFaults('default', [{ kind: 'error', status: 503, match: { path: '/brands' }, times: 1 }]);
+    // default: at the root and under its prefix alike, paths relative to its base.
+    await setFaults('default', [{ kind: 'error', status: 503, match: { path: '/brands' }, times: 2 }]);
     expect((await call('GET', `${store.url}/brands`)).status).toBe(503);
+    expect((await call('GET', `${store.url}/sandboxes/default/brands`)).status).toBe(503);
     expect((await call('GET', `${store.url}/brands`)).status).toBe(200);
     expect((await call('DELETE', `${store.url}/sandboxes/default/faults`)).status).toBe(204);
 

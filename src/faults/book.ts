@@ -50,6 +50,16 @@ export class FaultBook {
     return rules;
   }
 
+  /**
+   * The rules without waiting, when this process knows them current (the root's version checked
+   * within ROOT_REFRESH_MS); undefined otherwise (call `rules`). The request hook's fast path.
+   */
+  cached(key: number, version: number | undefined): ActiveRule[] | undefined {
+    const current = version ?? (Date.now() - this.root.checkedAt < ROOT_REFRESH_MS ? this.root.version : undefined);
+    const cached = this.cache.get(key);
+    return current !== undefined && cached?.version === current ? cached.rules : undefined;
+  }
+
   private async rootVersion(): Promise<number> {
     const root = this.root;
     if (Date.now() - root.checkedAt < ROOT_REFRESH_MS) return root.version;
@@ -140,6 +150,11 @@ export class SandboxFaults {
   /** The rules this server applies here now. */
   active(): Promise<ActiveRule[]> {
     return this.book.rules(this.sandbox.key, this.version);
+  }
+
+  /** True when this process knows, without a statement, that no rule applies here (FaultBook.cached). */
+  knownNone(): boolean {
+    return this.book.cached(this.sandbox.key, this.version)?.length === 0;
   }
 
   /**

@@ -16,10 +16,13 @@ export interface FaultHookOptions {
  * Idempotency-Key is spent. Costs nothing when there is no header and no rule (book.ts).
  */
 export function faultHook(options: FaultHookOptions) {
-  return async (req: FastifyRequest, reply: FastifyReply) => {
+  /** Applies the header and the rules; true if it answered the request. */
+  const apply = async (req: FastifyRequest, reply: FastifyReply, faults: SandboxFaults | null): Promise<boolean> => {
     const header = parseFaultHeader(req.headers['x-fault']);
-    if (header && !header.ok) return reply.code(400).send(options.body(400, header.message));
-    const faults = options.faultsOf(req);
+    if (header && !header.ok) {
+      reply.code(400).send(options.body(400, header.message));
+      return true;
+    }
     let latencyMs = header?.value.latencyMs ?? 0;
     let status = header?.value.status;
     if (faults) {
@@ -30,6 +33,16 @@ export function faultHook(options: FaultHookOptions) {
       status ??= ruled.status;
     }
     if (latencyMs > 0) await sleep(latencyMs);
-    if (status !== undefined) return reply.code(status).headers(injectedHeaders(status)).send(options.body(status, INJECTED_MESSAGE));
+    if (status === undefined) return false;
+    reply.code(status).headers(injectedHeaders(status)).send(options.body(status, INJECTED_MESSAGE));
+    return true;
+  };
+  // Callback style, so that the common case (no header, no rule) adds no promise to the request.
+  return (req: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    const faults = options.faultsOf(req);
+    if (req.headers['x-fault'] === undefined && (faults === null || faults.knownNone())) return done();
+    apply(req, reply, faults).then((answered) => {
+      if (!answered) done();
+    }, done);
   };
 }

@@ -159,8 +159,9 @@ export function activeRule(index: number, setVersion: number, rule: FaultRule): 
 /** The request's path relative to its sandbox's base: `/sandboxes/x/products?a=1` -> `/products?a=1`. */
 export function relativeUrl(url: string, sandboxId: string): string {
   const prefix = `/sandboxes/${sandboxId}`;
-  if (sandboxId === 'default' || !url.startsWith(prefix)) return url;
-  const rest = url.slice(prefix.length);
+  const rest = url.startsWith(prefix) ? url.slice(prefix.length) : undefined;
+  // `default` is served at the root and under its prefix alike.
+  if (rest === undefined || (rest !== '' && rest[0] !== '/' && rest[0] !== '?')) return url;
   return rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
 }
 

@@ -110,6 +110,7 @@ export class Shop {
 
   /** Products an out_of_stock fault rule shows at stock 0 (no firing: a read shows the rule, a refusal fires it). */
   private async outOfStock(): Promise<ReadonlySet<number>> {
+    if (this.faults.knownNone()) return NONE;
     const rules = await this.faults.ofKind('out_of_stock');
     return rules.length === 0 ? NONE : new Set(rules.map((r) => r.rule.product_id));
   }
