@@ -7,13 +7,13 @@ import type { FaultService } from './service.js';
 
 const Params = Type.Object({ sandbox_id: Type.String() });
 
-/** A rule as listed: each kind's fields between its `index` and its `fired` count (added to the app as `FaultRuleView`). */
+/** A rule as listed: its `index` and `fired` count, then its kind's fields (added to the app as `FaultRuleView`). */
 export const FaultRuleView = Type.Union(
   faultRuleSchemas.map((schema) =>
     Type.Object({
       index: Type.Integer({ description: 'Position in the list (0-based)' }),
-      ...(schema as TObject).properties,
       fired: Type.Union([Type.Integer(), Type.Null()], { description: 'How often it fired; null when the gateway (for its rules) did not answer, or in the sandbox list' }),
+      ...(schema as TObject).properties,
     }, { title: `${String(schema.title)}_view` }),
   ),
   { $id: 'FaultRuleView' },
@@ -25,7 +25,7 @@ const EXAMPLE_RULES = [
   { kind: 'error', status: 503, match: { path: '/cart/*/checkout' }, times: 1 },
   { kind: 'payment_decline', reason: 'card_declined', probability: 0.5 },
 ];
-const EXAMPLE = { rules: EXAMPLE_RULES.map((rule, index) => ({ index, ...rule, fired: 0 })) };
+const EXAMPLE = { rules: EXAMPLE_RULES.map((rule, index) => ({ index, fired: 0, ...rule })) };
 const NOT_FOUND = ['Sandbox not found'];
 const UNAVAILABLE = ['Payments gateway unavailable: ECONNREFUSED'];
 const base: ErrorAnswers = { admin: true, 404: NOT_FOUND };

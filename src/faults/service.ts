@@ -9,7 +9,7 @@ import type { StoredFaultRule } from './repository.js';
 import { parseFaultRules, serverOf, type FaultRule } from './rules.js';
 
 /** A rule as GET shows it: its index in the list, the rule, and how often it fired (null: the gateway's count is not known here). */
-export type FaultView = { index: number } & FaultRule & { fired: number | null };
+export type FaultView = { index: number; fired: number | null } & FaultRule;
 
 export interface FaultList {
   rules: FaultView[];
@@ -25,8 +25,8 @@ export function faultViews(stored: StoredFaultRule[], gateway: GatewayFaultCount
   const counts = new Map(gateway?.map((c) => [c.index, c.fired]));
   return stored.map((row) => ({
     index: row.idx,
-    ...(JSON.parse(row.rule) as FaultRule),
     fired: row.server === 'store' ? row.fired : (counts.get(row.idx) ?? null),
+    ...(JSON.parse(row.rule) as FaultRule),
   }));
 }
 
