@@ -252,6 +252,15 @@ describe('faults', () => {
     expect(first.statuses).toContain(200);
   });
 
+  it('times holds under concurrent requests: exactly `times` firings', async () => {
+    const box = await createSandbox(store.url);
+    await setFaults(box.sandbox_id, [{ kind: 'error', status: 503, times: 3, match: { method: 'GET', path: '/categories' } }]);
+    const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await call('GET', `${box.store_url}/categories`)).status));
+    expect(statuses.filter((s) => s === 503)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(17);
+    expect((await faultsOf(box.sandbox_id))[0].fired).toBe(3);
+  });
+
   it('reset clears the rules on both servers; deleting a sandbox deletes them; default takes rules too', async () => {
     const box = await createSandbox(store.url);
     await setFaults(box.sandbox_id, [{ kind: 'error', status: 503, match: { path: '/categories' } }, { kind: 'payment_decline', reason: 'card_declined' }]);
@@ -268,7 +277,20 @@ describe('faults', () => {
     expect((await call('GET', `${store.url}/brands`)).status).toBe(503);
     expect((await call('GET', `${store.url}/sandboxes/default/brands`)).status).toBe(503);
     expect((await call('GET', `${store.url}/brands`)).status).toBe(200);
+    // The gateway's rules of default too.
+    await setFaults('default', [{ kind: 'payment_decline', reason: 'processing_error' }]);
+    expect(await faultsOf('default')).toEqual([{ index: 0, fired: 0, kind: 'payment_decline', reason: 'processing_error' }]);
     expect((await call('DELETE', `${store.url}/sandboxes/default/faults`)).status).toBe(204);
+    expect(await faultsOf('default')).toEqual([]);
+
+    // Snapshots do not carry faults: a restore keeps the rules in force, a fork starts without any.
+    await setFaults(box.sandbox_id, [{ kind: 'error', status: 503, match: { path: '/categories' } }]);
+    expect((await call('POST', `${store.url}/sandboxes/${box.sandbox_id}/snapshots`, { name: 'with-rules' })).status).toBe(201);
+    const fork = await createSandbox(store.url, { from: { sandbox_id: box.sandbox_id, snapshot: 'with-rules' } });
+    expect(await faultsOf(fork.sandbox_id)).toEqual([]);
+    expect((await call('GET', `${fork.store_url}/categories`)).status).toBe(200);
+    expect((await call('POST', `${store.url}/sandboxes/${box.sandbox_id}/snapshots/with-rules/restore`)).status).toBe(200);
+    expect((await call('GET', `${box.store_url}/categories`)).status).toBe(503);
 
     await setFaults(box.sandbox_id, [{ kind: 'payment_decline', reason: 'card_declined' }]);
     expect((await call('DELETE', `${store.url}/sandboxes/${box.sandbox_id}`)).status).toBe(204);
