@@ -19,6 +19,13 @@ import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 import { eventRepository } from './events/repository.js';
 import { EventService } from './events/service.js';
+import { HostAllowList } from './webhooks/allow-list.js';
+import { WebhookSender } from './webhooks/sender.js';
+import { WebhookService } from './webhooks/service.js';
+import { WebhookWorker } from './webhooks/worker.js';
+import { StateService } from './events/state.js';
+import { RequestEvents } from './events/requests.js';
+import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -61,29 +68,40 @@ export function announceStore(config: StoreConfig, log: Logger): void {
   else log.info({ admin_key: adminApiKey !== undefined }, adminApiKey ? 'sandbox management and /admin need the ADMIN_API_KEY bearer key' : 'sandbox management and /admin are open on this loopback address');
 }
 
-/** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
+/** Starts one store process: HTTP server, the sweeper that expires orders and idle carts, and the webhook worker. */
 export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
   const faultBook = new FaultBook(database.db, new FaultRepository('sandbox'), 'store');
+  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
+  const importer = new GatewayEventImporter(database, gateway, log);
   const shops = new ShopFactory(
     database,
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
+    importer,
     faultBook,
     // Every fired fault is an event of its sandbox (spec/sandboxes.md section 3).
     async (q, fired) => {
       await recordEvent({ q, key: fired.key }, fired.at, 'fault.fired', firedEventData(fired));
     },
   );
-  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log, faultBook);
+  const requestEvents = new RequestEvents(database, log);
+  const allowList = new HostAllowList(config.webhooks.allowedHosts);
+  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }));
+  const webhooks = new WebhookService(database, (id) => sandboxes.find(id), config.webhooks, allowList, () => worker.wake(), log);
+  sandboxes.onReset((row) => webhooks.afterReset(row));
   const services = {
     shops,
     sandboxes,
     faults: new FaultService(database, faultBook, gateway, (id) => sandboxes.find(id), config.sandboxes.maxFaultRules, log),
-    events: new EventService(database, sandboxes, config.events.maxPerSandbox),
+    events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
+    state: new StateService(shops, sandboxes, gateway),
+    requestEvents,
+    gateway,
+    webhooks,
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
@@ -114,6 +132,8 @@ export async function startStore(config: StoreConfig) {
     await database.close();
     throw error;
   }
+  // Deliveries left pending by the last process (a restart) go out from here on.
+  worker.start();
 
   return {
     app,
@@ -121,7 +141,9 @@ export async function startStore(config: StoreConfig) {
     async close() {
       clearInterval(timer);
       await closeGracefully(app);
+      await worker.stop();
       await sweeping;
+      await requestEvents.close();
       await database.close();
     },
   };

@@ -81,6 +81,31 @@ export interface RefundedPaymentRow {
   created_at: number;
 }
 
+/** Stored states of a checkout session; `expired` and `completed` may also be derived (checkout-sessions/model.ts). */
+export type CheckoutSessionStatus = 'not_ready_for_payment' | 'ready_for_payment' | 'in_progress' | 'completed' | 'canceled' | 'expired';
+
+/** An Agentic Commerce Protocol checkout session (migration 0011). JSON columns are text. */
+export interface CheckoutSessionRow {
+  id: string;
+  status: CheckoutSessionStatus;
+  /** The cart the session's items are kept in (null: none needed yet, every item was unknown). */
+  cart_id: string | null;
+  /** The order of the last checkout of that cart: pending while payable, paid once completed. */
+  order_id: string | null;
+  /** JSON: the priced lines (checkout-sessions/model.ts SessionLine[]). */
+  lines: string;
+  /** JSON: the messages of the last pricing or payment (Message[]). */
+  messages: string;
+  /** JSON: the buyer as given, or null. */
+  buyer: string | null;
+  /** JSON: the fulfillment details as given, or null. */
+  fulfillment_details: string | null;
+  created_at: number;
+  updated_at: number;
+  /** When an unpaid session expires (the sandbox clock): its order's deadline. */
+  expires_at: number;
+}
+
 /** One row per sandbox whose version moves with every change to its products or categories. */
 export interface CatalogVersionRow {
   sandbox: number;
@@ -159,6 +184,51 @@ export interface EventRow {
   data: string;
 }
 
+/** A webhook subscription (migration 0010, spec/sandboxes.md section 3). */
+export interface WebhookRow {
+  id: string;
+  url: string;
+  /** JSON array of event types, or `["*"]`. */
+  events: string;
+  secret: string;
+  created_at: number;
+  /** The seq of the last event of the sandbox's timeline this subscription has looked at. */
+  cursor: number;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event to deliver to one webhook: the job the worker claims, with its body as first built. */
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_type: string;
+  body: string;
+  state: WebhookDeliveryState;
+  /** Attempts made (claimed) so far. */
+  attempts: number;
+  /** The attempt number after which a failing delivery is given up (a redelivery moves it on). */
+  last_attempt: number;
+  /** Real time (epoch ms) the next attempt is due; null unless pending. */
+  next_attempt_at: number | null;
+  /** Real time until which an attempt in flight holds the job. */
+  leased_until: number | null;
+  created_at: number;
+}
+
+/** One attempt of a delivery, as the delivery log shows it. */
+export interface WebhookAttemptRow {
+  delivery_id: string;
+  webhook_id: string;
+  attempt: number;
+  /** Real time of the attempt's end, epoch ms. */
+  at: number;
+  http_status: number | null;
+  error: string | null;
+  ms: number;
+}
+
 /** A row type with its sandbox key, as stored. */
 export type Keyed<T> = T & { sandbox: number };
 
@@ -175,4 +245,8 @@ export interface StoreSchema {
   refunded_payments: Keyed<RefundedPaymentRow>;
   fault_rules: FaultRuleRow;
   events: Keyed<EventRow>;
+  checkout_sessions: Keyed<CheckoutSessionRow>;
+  webhooks: Keyed<WebhookRow>;
+  webhook_deliveries: Keyed<WebhookDeliveryRow>;
+  webhook_attempts: Keyed<WebhookAttemptRow>;
 }

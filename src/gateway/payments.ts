@@ -103,6 +103,9 @@ export class OrderPayments {
         created_at: now,
         updated_at: realNow,
       });
+      await this.ctx.record(trx, now, decline ? 'payment.failed' : 'payment.succeeded', {
+        payment_id: paymentId, order_id: orderId, amount: toAmount(amount.cents), ...(decline ? { reason: decline.reason } : {}),
+      });
       // A callback fault changes how this payment's news first reaches the store (a `failed` has nothing to reorder).
       const callbackFault = await this.ctx.faults.fireFirst(faults, 'callback', faultDetail, (r) => r.mode !== 'reorder' || !decline);
       await this.ctx.faults.record(faults);

@@ -9,9 +9,11 @@ import { BODY_LIMIT, createFastify } from './server.js';
 import type { ErrorStyle } from './routing.js';
 import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
+import { acpDiscoveryRoutes, checkoutSessionRoutes } from '../checkout-sessions/routes.js';
 import { catalogAdminRoutes } from '../catalog/admin-routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
+import { EVENT_TYPES } from '../events/recorder.js';
 import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
@@ -21,13 +23,18 @@ import { FaultRuleView, faultRoutes } from '../faults/routes.js';
 import type { FaultService } from '../faults/service.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
+import type { GatewayClient } from '../sandboxes/gateway-client.js';
+import type { StateService } from '../events/state.js';
+import type { RequestEvents } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
 import { documentEnums } from './openapi.js';
-import { jsonInvalidIssue, toValidationIssues } from './validation.js';
+import { JsonBodyError, UnsupportedMediaType, jsonInvalidIssue, toValidationIssues } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,17 +51,16 @@ export interface StoreServices {
   sandboxes: SandboxService;
   /** Fault rules per sandbox (spec/sandboxes.md section 2). */
   faults: FaultService;
-  /** Sandbox timelines (issue 10). */
+  /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
+  /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
+  gateway: GatewayClient;
+  webhooks: WebhookService;
+  state: StateService;
+  /** Queues `request` events after each answer (events/requests.ts). */
+  requestEvents: RequestEvents;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
-}
-
-class JsonBodyError extends Error {
-  readonly statusCode = 422;
-  constructor(readonly issue: ReturnType<typeof jsonInvalidIssue>) {
-    super('JSON decode error');
-  }
 }
 
 /** FastAPI's words: `{"detail": message}`, and a 422 issue list for text no database can store. */
@@ -65,10 +71,6 @@ const storeErrors: ErrorStyle = {
 
 /** The answer to `GET /`: where the documentation is. */
 const STORE_WELCOME = 'Store API: interactive docs at /docs, OpenAPI document at /openapi.json';
-
-class UnsupportedMediaType extends Error {
-  readonly statusCode = 415;
-}
 
 /**
  * The query string as the client sent it, for `input` in 422 answers: Ajv coerces request.query
@@ -154,6 +156,12 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         { name: 'cart', description: 'Shopping carts' },
         { name: 'orders', description: 'Checkout and orders' },
         { name: 'payments', description: 'Callback from the payments gateway' },
+        {
+          name: 'checkout_sessions',
+          description:
+            'Agentic Commerce Protocol checkout sessions (API version 2026-01-16) over the carts, orders and gateway above. ' +
+            'POSTs need an Idempotency-Key; errors are {type, code, message, param}; business problems are messages[] inside the session',
+        },
         { name: 'sandboxes', description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id}. Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'ops', description: 'Health' },
@@ -170,7 +178,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   registerIdempotency(app);
   // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
   app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
-  const { shops, sandboxes, faults } = services;
+  const { shops, sandboxes, gateway, faults } = services;
+  const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
 
@@ -182,6 +191,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(cartRoutes);
     await scope.register(orderRoutes);
     await scope.register(paymentRoutes, { webhookSecret: config.webhookSecret });
+    await scope.register(checkoutSessionRoutes, { payer: gateway, storeUrl });
+    await scope.register(acpDiscoveryRoutes, { storeUrl });
     await scope.register(async (admin) => {
       admin.addHook('onRequest', guard);
       await admin.register(catalogAdminRoutes, { maxCatalogProducts });
@@ -194,6 +205,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.root;
       done();
     });
+    // Off by default at the root: the hot path of the plain store API pays nothing for the timeline.
+    if (config.events.rootRequestEvents) scope.addHook('onResponse', services.requestEvents.hook);
     await scope.register(shopRoutes);
   });
 
@@ -205,6 +218,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       sandboxes.touch(row);
       req.shop = shops.forRow(row);
     });
+    // Inside sandboxes every request is part of the record (spec/sandboxes.md section 3).
+    scope.addHook('onResponse', services.requestEvents.hook);
     // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };
@@ -216,7 +231,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
     await scope.register(faultRoutes, { faults });
-    await scope.register(eventRoutes, { events: services.events });
+    await scope.register(eventRoutes, { events: services.events, state: services.state });
+    await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
   });
 
   app.register(async (scope) => {

@@ -4,12 +4,14 @@ import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
 import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
 import type { FaultTx } from '../faults/book.js';
-import type { IdSource, Shop, ShopDb } from '../sandboxes/shop.js';
+import { outsideAnswer } from '../http/idempotency.js';
+import type { IdSource, Shop, ShopDb, ShopTx } from '../sandboxes/shop.js';
 import { toAmount, toCents } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
 import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
 import { orderRepository as orders } from './repository.js';
+import { recordEvent } from '../events/recorder.js';
 
 export type { ConfirmResult, PaymentOutcome } from './confirmations.js';
 
@@ -65,24 +67,43 @@ export class OrderService {
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
     // Holds past their deadline are returned before stock is taken: they never block a checkout.
     await this.expireDue();
-    const outOfStock = await this.fireOutOfStock(cartId);
-    const result = await this.shop.transact(async ({ db: trx, ids }) => {
-      const now = this.shop.clock.now();
-      const lines = await this.loadCheckoutLines(trx, cartId);
-      if (!lines.ok) return lines;
-      const faults: FaultTx = { q: trx.q, fired: [] };
-      const priced = await this.applyPriceChanges(faults, lines.value);
-      // The order rows go in first and the stock last: a product row's lock (every checkout of that
-      // product waits for it) is then held for one statement and the commit, not for the inserts
-      // too. Not enough stock rolls the order back with everything else.
-      const order = await this.createOrder(trx, ids, cartId, priced, now);
-      const held = await this.holdStock(trx, priced, outOfStock);
-      if (!held.ok) return held;
-      await this.shop.faults.record(faults);
-      return ok(order);
-    });
-    if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
+    // An out_of_stock fault is fired before the transaction, whose refusal rolls back, so the firing counts.
+    const outOfStock = await this.fireOutOfStock(undefined, async () => (await carts.lines(this.shop.db, cartId)).map((l) => l.product_id));
+    const result = await this.shop.transact((tx) => this.checkoutIn(tx, cartId, outOfStock));
+    if (result.ok) this.logCheckout(result.value, cartId);
     return result;
+  }
+
+  /**
+   * Checkout inside the caller's transaction (a checkout session prices its cart this way, with
+   * its own rows in the same transaction). On a failure the caller must roll back: the order rows
+   * may be written already. The caller logs the order with `logCheckout` once it has committed.
+   */
+  async checkoutIn({ db: trx, ids }: ShopTx, cartId: string, outOfStock?: ReadonlySet<number>): Promise<Result<CheckoutResult>> {
+    const now = this.shop.clock.now();
+    const lines = await this.loadCheckoutLines(trx, cartId);
+    if (!lines.ok) return lines;
+    // Fault rules (spec/sandboxes.md section 2): fired in this transaction unless the caller fired the out_of_stock ones before it.
+    const faults: FaultTx = { q: trx.q, fired: [] };
+    const refused = outOfStock ?? (await this.fireOutOfStock(faults, async () => lines.value.map((l) => l.product_id)));
+    const priced = await this.applyPriceChanges(faults, lines.value);
+    // The order rows go in first and the stock last: a product row's lock (every checkout of that
+    // product waits for it) is then held for one statement and the commit, not for the inserts
+    // too. Not enough stock rolls the order back with everything else.
+    const order = await this.createOrder(trx, ids, cartId, priced, now);
+    const held = await this.holdStock(trx, priced, refused);
+    if (!held.ok) return held;
+    await this.shop.faults.record(faults);
+    await recordEvent(trx, now, 'order.created', {
+      order_id: order.order_id, cart_id: cartId, total: order.total,
+      items: priced.map((l) => ({ product_id: l.product_id, quantity: l.quantity, price: toAmount(l.price_cents) })),
+    });
+    return ok(order);
+  }
+
+  /** The state-change log line of a committed checkout. */
+  logCheckout(order: Pick<CheckoutResult, 'order_id' | 'total'>, cartId: string): void {
+    this.log.info({ order_id: order.order_id, cart_id: cartId, total: order.total }, 'order created: pending_payment');
   }
 
   private async loadCheckoutLines(trx: ShopDb, cartId: string): Promise<Result<CheckoutLine[]>> {
@@ -98,17 +119,18 @@ export class OrderService {
   }
 
   /**
-   * Products of the cart an out_of_stock fault refuses at this checkout (spec/sandboxes.md section
-   * 2): fired before the checkout's transaction, whose refusal rolls back, so the firing counts.
+   * Products of a checkout (`productIds`) an out_of_stock fault refuses (spec/sandboxes.md section
+   * 2), fired in `faults` (the checkout's transaction) or, without it, each in its own (before the
+   * checkout's transaction, whose refusal rolls back, so the firing counts).
    */
-  private async fireOutOfStock(cartId: string): Promise<ReadonlySet<number>> {
-    const faulted = new Set<number>();
-    if ((await this.shop.faults.ofKind('out_of_stock')).length === 0) return faulted;
-    for (const line of await carts.lines(this.shop.db, cartId)) {
-      const fired = await this.shop.faults.fireFirst(undefined, 'out_of_stock', { product_id: line.product_id, cart_id: cartId }, (r) => r.product_id === line.product_id);
-      if (fired) faulted.add(line.product_id);
+  private async fireOutOfStock(faults: FaultTx | undefined, productIds: () => Promise<number[]>): Promise<ReadonlySet<number>> {
+    const refused = new Set<number>();
+    // No rule (the common case): the products are not even read.
+    if ((await this.shop.faults.ofKind('out_of_stock')).length === 0) return refused;
+    for (const productId of await productIds()) {
+      if (await this.shop.faults.fireFirst(faults, 'out_of_stock', { product_id: productId }, (r) => r.product_id === productId)) refused.add(productId);
     }
-    return faulted;
+    return refused;
   }
 
   /**
@@ -198,26 +220,37 @@ export class OrderService {
   }
 
   async cancel(orderId: string): Promise<Result<OrderView>> {
-    const result = await this.shop.transact(async ({ db: trx }) => {
-      const now = this.shop.clock.now();
-      const order = await orders.find(trx, orderId);
-      if (!order) return orderNotFound();
-      const status = effectiveStatus(order, now);
-      if (status !== 'pending_payment') return alreadyProcessed(status);
-      if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
-      await releaseStock(trx, orderId);
-      const cancelled = await orders.find(trx, orderId);
-      return ok(this.view(cancelled!, await orders.items(trx, orderId)));
-    });
-    if (result.ok) this.log.info({ order_id: orderId }, 'order cancelled');
+    const result = await this.shop.transact(({ db }) => this.cancelIn(db, orderId));
+    if (result.ok) this.logCancel(orderId);
     return result;
+  }
+
+  /** Cancels a pending order inside the caller's transaction, returning its stock; the caller logs with `logCancel` after commit. */
+  async cancelIn(trx: ShopDb, orderId: string): Promise<Result<OrderView>> {
+    const now = this.shop.clock.now();
+    const order = await orders.find(trx, orderId);
+    if (!order) return orderNotFound();
+    const status = effectiveStatus(order, now);
+    if (status !== 'pending_payment') return alreadyProcessed(status);
+    if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
+    await releaseStock(trx, orderId);
+    await recordEvent(trx, now, 'order.cancelled', { order_id: orderId, total: toAmount(order.total_cents) });
+    const cancelled = await orders.find(trx, orderId);
+    return ok(this.view(cancelled!, await orders.items(trx, orderId)));
+  }
+
+  /** The state-change log line of a committed cancellation. */
+  logCancel(orderId: string): void {
+    this.log.info({ order_id: orderId }, 'order cancelled');
   }
 
   /** Expires one order if it is pending past its deadline; true if this call did it. */
   async expire(orderId: string): Promise<boolean> {
     const result = await this.shop.transact(async ({ db: trx }) => {
-      if (!(await orders.leavePending(trx, orderId, 'expired', this.shop.clock.now()))) return ok(false);
+      const now = this.shop.clock.now();
+      if (!(await orders.leavePending(trx, orderId, 'expired', now))) return ok(false);
       await releaseStock(trx, orderId);
+      await recordEvent(trx, now, 'order.expired', { order_id: orderId });
       return ok(true);
     });
     const expired = result.ok && result.value;
@@ -225,13 +258,19 @@ export class OrderService {
     return expired;
   }
 
-  /** Expires every pending order of this shop past its deadline (its clock), a batch at a time; safe to run in many processes at once. */
-  async expireDue(batch = 200): Promise<number> {
-    let count = 0;
-    for (;;) {
-      const due = await orders.pendingPastDeadline(this.shop.db, this.shop.clock.now(), batch);
-      for (const id of due) if (await this.expire(id)) count++;
-      if (due.length < batch) return count;
-    }
+  /**
+   * Expires every pending order of this shop past its deadline (its clock), a batch at a time; safe
+   * to run in many processes at once. Housekeeping: inside an idempotent request (a checkout with
+   * an Idempotency-Key) these transactions must not record that request's answer.
+   */
+  expireDue(batch = 200): Promise<number> {
+    return outsideAnswer(async () => {
+      let count = 0;
+      for (;;) {
+        const due = await orders.pendingPastDeadline(this.shop.db, this.shop.clock.now(), batch);
+        for (const id of due) if (await this.expire(id)) count++;
+        if (due.length < batch) return count;
+      }
+    });
   }
 }

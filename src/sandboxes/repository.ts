@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { SandboxKind, SandboxRow, StoreSchema } from '../db/schema.js';
+import { eventRepository } from '../events/repository.js';
 
 /**
  * The store's tables that hold a sandbox's state, parents before children, with the columns a
@@ -15,6 +16,7 @@ const STATE_TABLES = {
   order_items: ['order_id', 'line_no', 'product_id', 'name', 'price_cents', 'quantity'],
   idempotency_keys: ['scope', 'key', 'request_hash', 'status_code', 'response_body', 'created_at', 'owner'],
   refunded_payments: ['payment_id', 'order_id', 'created_at'],
+  checkout_sessions: ['id', 'status', 'cart_id', 'order_id', 'lines', 'messages', 'buyer', 'fulfillment_details', 'created_at', 'updated_at', 'expires_at'],
 } as const;
 
 type StateTable = keyof typeof STATE_TABLES;
@@ -108,9 +110,10 @@ export const sandboxRepository = {
     for (const table of CHILDREN_FIRST) await db.deleteFrom(table).where('sandbox', '=', key).execute();
   },
 
-  /** Deletes a sandboxes row with its state, version and fault rules. */
+  /** Deletes a sandboxes row with its state, version, events and fault rules. */
   async remove(db: Kysely<StoreSchema>, key: number): Promise<void> {
     await sandboxRepository.clearState(db, key);
+    await eventRepository.clear(db, key);
     await db.deleteFrom('fault_rules').where('sandbox', '=', key).execute();
     await db.deleteFrom('catalog_version').where('sandbox', '=', key).execute();
     await db.deleteFrom('sandboxes').where('sandbox', '=', key).execute();
