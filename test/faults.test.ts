@@ -174,6 +174,11 @@ describe('faults', () => {
     expect(res.body).toMatchObject({ status: 'failed', message: 'Insufficient funds', reason: 'insufficient_funds', balance: 50000 });
     expect((await orderOf(box.store_url, order.order_id)).status).toBe('payment_failed');
     expect((await faultsOf(box.sandbox_id))[0].fired).toBe(1);
+    // Fired on the gateway, recorded there, and imported into the sandbox's one timeline.
+    const events = (await call('GET', `${store.url}/sandboxes/${box.sandbox_id}/events`)).body.events.filter((e: any) => e.type === 'fault.fired');
+    expect(events.map((e: any) => [e.source, e.data.rule, e.data.kind, e.data.order_id, e.data.payment_id])).toEqual([
+      ['gateway', 0, 'payment_decline', order.order_id, res.body.payment_id],
+    ]);
     // Spent: the next payment goes through.
     const next = await pendingOrder(box.store_url, [[2, 1]]);
     expect((await pay(box, next)).status).toBe(200);
