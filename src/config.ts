@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FAULT_RULES } from './faults/rules.js';
 /**
  * Every setting of both processes is read here, once, from the environment.
  * A wrong value stops start-up with a message that names the variable.
@@ -112,14 +113,21 @@ export interface StoreConfig {
 export interface EventsConfig {
   /** MAX_EVENTS_PER_SANDBOX: events kept per sandbox, oldest dropped first (spec section 5). */
   maxPerSandbox: number;
-  /** ROOT_REQUEST_EVENTS: record `request` events at the root too (always recorded inside sandboxes). */
-  rootRequestEvents: boolean;
+  /**
+   * ROOT_EVENTS: what the root shop (`default`) records; sandboxes always record everything.
+   * `off` (default): nothing, so the plain store API pays nothing for the timeline (on PostgreSQL a
+   * gapless seq serialises the commits of one shop); `changes`: state changes; `all`: requests too.
+   */
+  root: RootEvents;
 }
+
+export type RootEvents = 'off' | 'changes' | 'all';
+const ROOT_EVENTS: readonly RootEvents[] = ['off', 'changes', 'all'];
 
 function eventsConfig(env: Env): EventsConfig {
   return {
     maxPerSandbox: integer(env, 'MAX_EVENTS_PER_SANDBOX', 10_000, 1, 10_000_000),
-    rootRequestEvents: oneOf(env, 'ROOT_REQUEST_EVENTS', 'false', ['true', 'false'] as const) === 'true',
+    root: oneOf(env, 'ROOT_EVENTS', 'off', ROOT_EVENTS),
   };
 }
 
@@ -151,6 +159,8 @@ export interface SandboxConfig {
   ttlSeconds: number;
   maxSandboxes: number;
   maxCatalogProducts: number;
+  /** Fault rules per sandbox at most (spec/sandboxes.md section 5). */
+  maxFaultRules: number;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach a server listening there. */
@@ -175,6 +185,7 @@ function sandboxConfig(env: Env, host: string, port: number, production: boolean
     ttlSeconds: integer(env, 'SANDBOX_TTL_SECONDS', 86400, 1),
     maxSandboxes: integer(env, 'MAX_SANDBOXES', 1000, 0, 1_000_000),
     maxCatalogProducts: integer(env, 'MAX_CATALOG_PRODUCTS', 100_000, 1, 10_000_000),
+    maxFaultRules: integer(env, 'MAX_FAULT_RULES', DEFAULT_MAX_FAULT_RULES, 0, 10_000),
   };
 }
 
@@ -255,6 +266,8 @@ export interface GatewayConfig {
   adminApiKey: string | undefined;
   /** MAX_EVENTS_PER_SANDBOX: the gateway's own event log keeps at most this many per sandbox. */
   maxEventsPerSandbox: number;
+  /** ROOT_EVENTS (see EventsConfig): whether the root's payments and callbacks are recorded. */
+  rootEvents: boolean;
   log: LogConfig;
 }
 
@@ -274,6 +287,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
     adminApiKey: read(env, 'ADMIN_API_KEY', '') || undefined,
     maxEventsPerSandbox: eventsConfig(env).maxPerSandbox,
+    rootEvents: eventsConfig(env).root !== 'off',
     log: logConfig(env),
   };
 }

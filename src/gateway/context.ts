@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import type { SandboxFaults } from '../faults/book.js';
 import { ok } from '../shared/result.js';
+import { recordGatewayEvent, type GatewayEventType } from './events.js';
 import { GatewayRepository, type GatewaySchema } from './repository.js';
 
 export type Db = Kysely<GatewaySchema>;
@@ -37,8 +39,15 @@ export class GatewayContext {
     readonly sandbox: SandboxRef,
     readonly clock: Clock,
     readonly ids: IdSource,
+    /** The gateway's fault rules of this sandbox (faults/book.ts). */
+    readonly faults: SandboxFaults,
   ) {
     this.repo = new GatewayRepository(database.dialect, sandbox.key);
+  }
+
+  /** Records an event of this sandbox at `at` (its clock) in transaction `trx`, as its last statement (events.ts). */
+  async record(trx: Db, at: number, type: GatewayEventType, data: object): Promise<void> {
+    await recordGatewayEvent(trx, this.sandbox.key, at, type, data);
   }
 
   /** One transaction; every path through fn commits (answers that change nothing write nothing). */

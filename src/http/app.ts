@@ -19,9 +19,14 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { faultHook } from '../faults/hook.js';
+import { FaultRuleView, faultRoutes } from '../faults/routes.js';
+import type { FaultService } from '../faults/service.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
+import type { StateService } from '../events/state.js';
+import type { RequestEvents } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { webhookRoutes } from '../webhooks/routes.js';
@@ -45,11 +50,16 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
-  /** Sandbox timelines (issue 10). */
+  /** Fault rules per sandbox (spec/sandboxes.md section 2). */
+  faults: FaultService;
+  /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
   gateway: GatewayClient;
   webhooks: WebhookService;
+  state: StateService;
+  /** Queues `request` events after each answer (events/requests.ts). */
+  requestEvents: RequestEvents;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -128,6 +138,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
 
   app.addSchema(ErrorDetail);
   app.addSchema(ValidationError);
+  app.addSchema(FaultRuleView);
   app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -166,7 +177,9 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
-  const { shops, sandboxes, gateway } = services;
+  // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
+  app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
+  const { shops, sandboxes, gateway, faults } = services;
   const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
@@ -193,6 +206,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.root;
       done();
     });
+    // Off by default at the root (ROOT_EVENTS): the hot path of the plain store API pays nothing for the timeline.
+    if (config.events.root === 'all') scope.addHook('onResponse', services.requestEvents.hook);
     await scope.register(shopRoutes);
   });
 
@@ -204,6 +219,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       sandboxes.touch(row);
       req.shop = shops.forRow(row);
     });
+    // Inside sandboxes every request is part of the record (spec/sandboxes.md section 3).
+    scope.addHook('onResponse', services.requestEvents.hook);
     // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };
@@ -214,7 +231,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
-    await scope.register(eventRoutes, { events: services.events });
+    await scope.register(faultRoutes, { faults });
+    await scope.register(eventRoutes, { events: services.events, state: services.state });
     await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
   });
   // Where the admin endpoints are disabled, the page is absent too (404), like them.
