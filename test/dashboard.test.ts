@@ -116,5 +116,16 @@ describe('the dashboard', () => {
       expect(Date.parse(after) - Date.parse(before)).toBeGreaterThanOrEqual(3600_000);
       expect(pageErrors).toEqual([]);
     });
+
+    it('shows the active faults and how often each fired', async () => {
+      const rules = [{ kind: 'error', status: 503, match: { method: 'GET', path: '/products/1' }, times: 1 }];
+      const put = await call('PUT', `${store.url}/sandboxes/watched/faults`, { rules }, auth);
+      expect(put.status, put.text).toBe(200);
+      expect((await call('GET', `${store.url}/sandboxes/watched/products/1`)).status).toBe(503);
+      await page.locator('[data-testid="timeline"] tr[data-type="fault.fired"]').waitFor();
+      await expect.poll(() => page.getByTestId('faults').locator('tbody td').allTextContents())
+        .toEqual(['error', expect.stringContaining('"status":503'), '1']);
+      expect(pageErrors).toEqual([]);
+    });
   });
 });
