@@ -163,7 +163,11 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
             'Agentic Commerce Protocol checkout sessions (API version 2026-01-16) over the carts, orders and gateway above. ' +
             'POSTs need an Idempotency-Key; errors are {type, code, message, param}; business problems are messages[] inside the session',
         },
-        { name: 'sandboxes', description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id}. Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
+        {
+          name: 'sandboxes',
+          description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id}. Needs Authorization: Bearer ADMIN_API_KEY when that is set. ' +
+            'GET /dashboard is a web page (HTML, not part of this API) that watches them live through these endpoints',
+        },
         { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'ops', description: 'Health' },
       ],
