@@ -15,6 +15,8 @@ const runBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
 if (!runBrowser) console.log(`Dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium; CI=true makes this an error).`);
 
 const KEY = 'dashboard-test-key-0123456789';
+/** What the page shows after a store round trip: polled for up to 15 s (vitest's default of 1 s is short on a busy CI machine). */
+const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000, interval: 50 });
 const auth = { authorization: `Bearer ${KEY}` };
 
 describe('the dashboard', () => {
@@ -50,6 +52,8 @@ describe('the dashboard', () => {
       const { chromium } = await import('playwright-core');
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
       page = await browser.newPage();
+      // A wait that fails says what it waited for before the test's own 30 s run out.
+      page.setDefaultTimeout(15_000);
       page.on('pageerror', (error) => pageErrors.push(error.message));
     });
     afterAll(() => browser?.close());
@@ -60,7 +64,7 @@ describe('the dashboard', () => {
       await page.goto(`${store.url}/dashboard`);
       await page.getByLabel('Admin key').fill('not-the-key-0123456789');
       await page.getByRole('button', { name: 'Use this key' }).click();
-      await expect.poll(() => page.getByTestId('key-message').textContent()).toContain('refused');
+      await eventually(() => page.getByTestId('key-message').textContent()).toContain('refused');
       expect(await page.getByTestId('key-form').isVisible()).toBe(true);
 
       await page.getByLabel('Admin key').fill(KEY);
@@ -78,7 +82,7 @@ describe('the dashboard', () => {
       expect(renamed.status, renamed.text).toBe(200);
       await page.getByTestId('sandboxes-refresh').click();
       await page.getByTestId('open-watched').click();
-      await expect.poll(() => page.getByTestId('stream-state').textContent()).toBe('live');
+      await eventually(() => page.getByTestId('stream-state').textContent()).toBe('live');
       await page.getByRole('cell', { name: '<b>Bold</b> keyboard' }).waitFor();
       expect(await page.locator('[data-testid="stock"] b').count()).toBe(0);
 
@@ -89,7 +93,7 @@ describe('the dashboard', () => {
 
       const paid = await call('POST', `${box.payments_url}/payments/orders`, { order_id: order.order_id, amount: order.total });
       expect(paid.status, paid.text).toBe(200);
-      await expect.poll(() => rowOf(order.order_id).locator('[data-status]').textContent()).toBe('paid');
+      await eventually(() => rowOf(order.order_id).locator('[data-status]').textContent()).toBe('paid');
 
       await page.getByLabel('Snapshot name').fill('paid-order');
       await page.getByRole('button', { name: 'Save snapshot' }).click();
@@ -106,7 +110,7 @@ describe('the dashboard', () => {
     it('restores a snapshot and advances the clock with its buttons', async () => {
       page.once('dialog', (dialog) => void dialog.accept());
       await page.getByRole('button', { name: 'Restore' }).click();
-      await expect.poll(() => page.locator('[data-testid="orders"] [data-status]').allTextContents()).toEqual(['paid']);
+      await eventually(() => page.locator('[data-testid="orders"] [data-status]').allTextContents()).toEqual(['paid']);
 
       const before = (await call('GET', `${store.url}/sandboxes/watched/clock`, undefined, auth)).body.now as string;
       await page.getByLabel('Advance clock by (seconds)').fill('3600');
@@ -123,7 +127,7 @@ describe('the dashboard', () => {
       expect(put.status, put.text).toBe(200);
       expect((await call('GET', `${store.url}/sandboxes/watched/products/1`)).status).toBe(503);
       await page.locator('[data-testid="timeline"] tr[data-type="fault.fired"]').waitFor();
-      await expect.poll(() => page.getByTestId('faults').locator('tbody td').allTextContents())
+      await eventually(() => page.getByTestId('faults').locator('tbody td').allTextContents())
         .toEqual(['error', expect.stringContaining('"status":503'), '1']);
       expect(pageErrors).toEqual([]);
     });
