@@ -16,6 +16,7 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -146,6 +147,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         { name: 'payments', description: 'Callback from the payments gateway' },
         { name: 'sandboxes', description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id}. Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
+        { name: 'agents', description: 'For AI agents: MCP servers (Model Context Protocol) and /llms.txt' },
         { name: 'ops', description: 'Health' },
       ],
     },
@@ -161,6 +163,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   const { shops, sandboxes } = services;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
+  // The MCP tools call this app's own routes (inject) and the gateway the store is configured with.
+  const mcp = { app: app as unknown as FastifyInstance, paymentsUrl: config.sandboxes.paymentsUrl };
 
   /** Every shop path, registered twice: at the root (the default sandbox) and under /sandboxes/:sandbox_id. */
   const shopRoutes = async (scope: FastifyInstance) => {
@@ -170,6 +174,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(cartRoutes);
     await scope.register(orderRoutes);
     await scope.register(paymentRoutes, { webhookSecret: config.webhookSecret });
+    await scope.register(mcpRoutes, mcp);
     await scope.register(async (admin) => {
       admin.addHook('onRequest', guard);
       await admin.register(catalogAdminRoutes, { maxCatalogProducts });
@@ -203,6 +208,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(mcpAdminRoutes, mcp);
   });
 
   app.register(async (scope) => {

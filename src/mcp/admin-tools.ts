@@ -1,0 +1,46 @@
+import { ClockBody, CreateBody, Params, SnapshotBody, SnapshotParams } from '../sandboxes/routes.js';
+import { operation, type Tool } from './tools.js';
+
+/**
+ * The admin tools of spec/sandboxes.md section 4, served at /mcp/admin only, behind the admin
+ * access rule of section 5. Each is one sandbox management endpoint at the store's root.
+ */
+
+const createSandbox = operation({
+  name: 'create_sandbox', title: 'Create a sandbox', access: 'admin', method: 'POST', path: '/sandboxes', body: CreateBody,
+  description:
+    'Creates a private, resettable shop (catalog, stock, carts, orders, gateway account with 50000.00 dollars, clock). All fields optional: ' +
+    'sandbox_id (^[a-z0-9][a-z0-9_-]{0,63}$, random when omitted), seed (integer: deterministic ids), now (ISO 8601: a frozen clock), ' +
+    'catalog ({categories, products}) or from ({sandbox_id, snapshot}: a fork). Returns store_url and payments_url. ' +
+    'Next: point an MCP client at <store>/sandboxes/{sandbox_id}/mcp to shop in it.',
+  next: (v) => `Sandbox ${String(v.sandbox_id)} created; its MCP endpoint is ${String(v.store_url)}/mcp.`,
+});
+
+const resetSandbox = operation({
+  name: 'reset_sandbox', title: 'Reset a sandbox', access: 'admin', method: 'POST', path: '/sandboxes/:sandbox_id/reset', params: Params,
+  description: 'Back to the state at creation: its catalog and stock, no carts, orders or payments, balance 50000.00, clock at its start. Works on "default".',
+  next: (v) => `Sandbox ${String(v.sandbox_id)} reset.`,
+});
+
+const snapshot = operation({
+  name: 'snapshot', title: 'Save a snapshot', access: 'admin', method: 'POST', path: '/sandboxes/:sandbox_id/snapshots', params: Params, body: SnapshotBody,
+  description: 'Saves the store and gateway state of a sandbox together under a name (^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$; replaces one of that name). Next: restore.',
+  next: (v) => `Snapshot ${String(v.name)} saved.`,
+});
+
+const restore = operation({
+  name: 'restore', title: 'Restore a snapshot', access: 'admin', method: 'POST', path: '/sandboxes/:sandbox_id/snapshots/:name/restore', params: SnapshotParams,
+  description: 'Brings a snapshot back exactly: store and gateway state, clock and id counter.',
+  next: (v) => `Sandbox ${String(v.sandbox_id)} restored.`,
+});
+
+const advanceClock = operation({
+  name: 'advance_clock', title: 'Advance the sandbox clock', access: 'admin', method: 'POST', path: '/sandboxes/:sandbox_id/clock', params: Params, body: ClockBody,
+  description:
+    'Moves a sandbox\'s clock forward, never back: give advance_seconds (0 to 10 years) or now (ISO 8601), not both. ' +
+    'Orders past their deadline expire at once and return their stock; carts past their TTL answer "Cart not found". The default sandbox follows real time.',
+  next: (v) => `Clock now ${String(v.now)}.`,
+});
+
+/** The admin tools. */
+export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock];
