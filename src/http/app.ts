@@ -16,6 +16,7 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { llmsTxtRoute } from '../mcp/llms-txt.js';
 import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
@@ -210,6 +211,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(sandboxRoutes, { sandboxes });
     await scope.register(mcpAdminRoutes, mcp);
   });
+
+  app.register(llmsTxtRoute);
 
   app.register(async (scope) => {
     scope.get('/', {
