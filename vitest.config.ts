@@ -10,7 +10,7 @@ const TEST_BUILD_DIR = '.test-build';
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 // Suites that run once: the gateway keeps its own embedded database; dialects.test.ts starts both itself.
-const runOnce = ['test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts'];
+const runOnce = ['test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/llms-txt.test.ts'];
 
 /**
  * Without a reachable PostgreSQL a local run keeps its SQLite half and says, in one line, how to

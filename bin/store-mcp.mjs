@@ -3,6 +3,7 @@
 // there is one (the Docker image's dist/), else from the TypeScript source through tsx, as the
 // npm scripts run it.
 import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
 const built = new URL('../dist/mcp/stdio.js', import.meta.url);
 if (existsSync(built)) {
