@@ -103,6 +103,22 @@ export interface StoreConfig {
   log: LogConfig;
   /** Sandboxes (issue 9, spec/sandboxes.md sections 1 and 5). */
   sandboxes: SandboxConfig;
+  /** The event timeline (issue 10, spec/sandboxes.md section 3). */
+  events: EventsConfig;
+}
+
+export interface EventsConfig {
+  /** MAX_EVENTS_PER_SANDBOX: events kept per sandbox, oldest dropped first (spec section 5). */
+  maxPerSandbox: number;
+  /** ROOT_REQUEST_EVENTS: record `request` events at the root too (always recorded inside sandboxes). */
+  rootRequestEvents: boolean;
+}
+
+function eventsConfig(env: Env): EventsConfig {
+  return {
+    maxPerSandbox: integer(env, 'MAX_EVENTS_PER_SANDBOX', 10_000, 1, 10_000_000),
+    rootRequestEvents: oneOf(env, 'ROOT_REQUEST_EVENTS', 'false', ['true', 'false'] as const) === 'true',
+  };
 }
 
 export interface SandboxConfig {
@@ -183,6 +199,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     workers: integer(env, 'WORKERS', 1, 1, 256),
     log: logConfig(env),
     sandboxes: sandboxConfig(env, host, storePort, production),
+    events: eventsConfig(env),
   };
 }
 
@@ -200,6 +217,8 @@ export interface GatewayConfig {
   callbackPollIntervalMs: number;
   /** ADMIN_API_KEY: required as `Authorization: Bearer <key>` by the sandbox management endpoints when set. */
   adminApiKey: string | undefined;
+  /** MAX_EVENTS_PER_SANDBOX: the gateway's own event log keeps at most this many per sandbox. */
+  maxEventsPerSandbox: number;
   log: LogConfig;
 }
 
@@ -218,6 +237,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackBaseDelayMs: integer(env, 'CALLBACK_BASE_DELAY_MS', 2000, 10),
     callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
     adminApiKey: read(env, 'ADMIN_API_KEY', '') || undefined,
+    maxEventsPerSandbox: eventsConfig(env).maxPerSandbox,
     log: logConfig(env),
   };
 }

@@ -13,6 +13,8 @@ import { GatewayClient } from './sandboxes/gateway-client.js';
 import { SandboxService } from './sandboxes/service.js';
 import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
+import { eventRepository } from './events/repository.js';
+import { EventService } from './events/service.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -69,6 +71,7 @@ export async function startStore(config: StoreConfig) {
   const services = {
     shops,
     sandboxes,
+    events: new EventService(database, sandboxes, config.events.maxPerSandbox),
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
@@ -82,7 +85,8 @@ export async function startStore(config: StoreConfig) {
       const idle = await deleteIdleCarts(shops);
       const keys = await sweepIdempotencyKeys(database.db);
       const gone = await sandboxes.sweepIdle();
-      if (expired || idle || keys || gone) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys, idle_sandboxes: gone }, 'sweep');
+      const events = await eventRepository.prune(database.db, config.events.maxPerSandbox);
+      if (expired || idle || keys || gone || events) log.info({ expired_orders: expired, deleted_carts: idle, idempotency_keys: keys, idle_sandboxes: gone, pruned_events: events }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');
     }

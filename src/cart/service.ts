@@ -4,6 +4,7 @@ import type { Shop } from '../sandboxes/shop.js';
 import { toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { cartRepository as carts } from './repository.js';
+import { recordEvent } from '../events/recorder.js';
 
 export interface CartView {
   cart_id: string;
@@ -36,7 +37,9 @@ export class CartService {
   create(): Promise<Result<{ cart_id: string }>> {
     return this.shop.transact(async ({ db, ids }) => {
       const id = await ids.cart();
-      await carts.insert(db, id, this.shop.clock.now());
+      const now = this.shop.clock.now();
+      await carts.insert(db, id, now);
+      await recordEvent(db, now, 'cart.created', { cart_id: id });
       return ok({ cart_id: id });
     });
   }
@@ -92,10 +95,14 @@ export class CartService {
       if (wanted === 0) {
         if (current === undefined) return fail('not_found', 'Item not in cart');
         await carts.removeLine(trx, cartId, productId);
+        await recordEvent(trx, now, 'cart.item_removed', { cart_id: cartId, product_id: productId });
       } else {
         // The cart may not hold more than can still be sold; checkout re-checks under reservation.
         if (wanted > product.stock) return notEnoughStock(product.name, wanted, product.stock);
         await carts.setLine(trx, cartId, productId, wanted);
+        // Adding to a line already in the cart is still an add: the event says what the client did.
+        const type = minimum === 1 ? 'cart.item_added' : 'cart.item_updated';
+        await recordEvent(trx, now, type, { cart_id: cartId, product_id: productId, quantity: wanted, ...(type === 'cart.item_added' ? { added: quantity } : {}) });
       }
       return ok({ cart_id: cartId, product_id: productId, quantity: wanted });
     });
@@ -108,6 +115,7 @@ export class CartService {
       if (!isStorableId(productId) || !(await carts.removeLine(trx, cartId, productId))) {
         return fail('not_found', 'Item not in cart');
       }
+      await recordEvent(trx, now, 'cart.item_removed', { cart_id: cartId, product_id: productId });
       return ok({ cart_id: cartId, removed_product_id: productId });
     });
   }

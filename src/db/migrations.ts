@@ -203,4 +203,24 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
     },
   }),
   '0007_sandboxes': sandboxMigration,
+  '0008_events': () => ({
+    async up(db: AnyDb) {
+      // What happened in each sandbox (spec/sandboxes.md section 3), store and gateway in one
+      // timeline. `seq` comes from the sandbox's own counter: gapless however many instances write.
+      await db.schema
+        .createTable('events')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_sbx_pk', ['sandbox', 'seq'])
+        .execute();
+      // The last seq handed out (reset keeps it: resumed streams never see a seq twice), and the
+      // last gateway event imported into this timeline.
+      await db.schema.alterTable('sandboxes').addColumn('event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('sandboxes').addColumn('gateway_event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  }),
 };

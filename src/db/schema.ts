@@ -122,7 +122,23 @@ export type SandboxTable = Omit<SandboxRow, 'sandbox' | 'id_counter' | 'offset_m
   sandbox: Generated<number>;
   id_counter: Generated<number>;
   offset_ms: Generated<number>;
+  /** The last event seq handed out in this sandbox (migration 0008; events/recorder.ts). */
+  event_seq: Generated<number>;
+  /** The last gateway event seq imported into this sandbox's timeline (events/import.ts). */
+  gateway_event_seq: Generated<number>;
 };
+
+/** One entry of a sandbox's timeline (spec/sandboxes.md section 3). */
+export interface EventRow {
+  /** Gapless per sandbox, from `sandboxes.event_seq`. */
+  seq: number;
+  /** Epoch milliseconds of the sandbox's clock. */
+  at: number;
+  source: 'store' | 'gateway';
+  type: string;
+  /** JSON text of the event's data object. */
+  data: string;
+}
 
 /** A row type with its sandbox key, as stored. */
 export type Keyed<T> = T & { sandbox: number };
@@ -138,4 +154,5 @@ export interface StoreSchema {
   order_items: Keyed<OrderItemRow>;
   idempotency_keys: Keyed<IdempotencyRow>;
   refunded_payments: Keyed<RefundedPaymentRow>;
+  events: Keyed<EventRow>;
 }

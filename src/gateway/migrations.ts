@@ -105,4 +105,22 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
   '0003_sandboxes': (dialect) => ({
     up: (db: AnyDb) => sandboxesMigration(db, dialect),
   }),
+  '0004_events': () => ({
+    async up(db: AnyDb) {
+      // The gateway's own event log per sandbox (written in the transaction of the change it
+      // records, so it is durable), with its own gapless seq; the store imports it into the
+      // sandbox's timeline (spec/sandboxes.md section 3).
+      await db.schema
+        .createTable('events')
+        .addColumn('sandbox', 'integer', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_sandbox_pk', ['sandbox', 'seq'] as never[])
+        .execute();
+      await db.schema.alterTable('sandboxes').addColumn('event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  }),
 };

@@ -83,6 +83,20 @@ export interface CallbackAttemptTable {
 /** What a callback tells the store: the `status` of its body. */
 export type CallbackEvent = 'success' | 'failed' | 'refunded';
 
+/** One entry of the gateway's event log of a sandbox (migration 0004; events.ts). */
+export interface GatewayEventTable {
+  sandbox: number;
+  /** Gapless per sandbox, from `sandboxes.event_seq`. */
+  seq: number;
+  /** Epoch milliseconds of the sandbox clock. */
+  at: number;
+  /** Always 'gateway' (the store's timeline has the same shape). */
+  source: string;
+  type: string;
+  /** JSON text of the data object. */
+  data: string;
+}
+
 export interface GatewaySchema {
   accounts: AccountTable;
   ledger: LedgerTable;
@@ -90,6 +104,7 @@ export interface GatewaySchema {
   callback_jobs: CallbackJobTable;
   callback_attempts: CallbackAttemptTable;
   sandboxes: SandboxTable;
+  events: GatewayEventTable;
 }
 
 export type Account = Selectable<AccountTable>;

@@ -28,6 +28,8 @@ export interface SandboxTable {
    */
   generation: number;
   created_at: number;
+  /** The last event seq handed out in this sandbox's log (migration 0004; events.ts). */
+  event_seq: Generated<number>;
 }
 
 export type SandboxRow = Selectable<SandboxTable>;
@@ -92,7 +94,7 @@ export class SandboxRepository {
       .then((rows) => rows.map((r) => r.key));
   }
 
-  async insert(db: Db, row: Omit<SandboxRow, 'key'>): Promise<number> {
+  async insert(db: Db, row: Omit<SandboxRow, 'key' | 'event_seq'>): Promise<number> {
     return (await db.insertInto('sandboxes').values(row).returning('key').executeTakeFirstOrThrow()).key;
   }
 

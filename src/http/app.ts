@@ -18,6 +18,8 @@ import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import { llmsTxtRoute } from '../mcp/llms-txt.js';
 import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
+import { eventRoutes } from '../events/routes.js';
+import type { EventService } from '../events/service.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
@@ -39,6 +41,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Sandbox timelines (issue 10). */
+  events: EventService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -209,6 +213,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(eventRoutes, { events: services.events });
     await scope.register(mcpAdminRoutes, mcp);
   });
 
