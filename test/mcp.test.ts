@@ -148,13 +148,16 @@ describe('MCP admin tools at /mcp/admin', () => {
     await expect(overHttp(`${store!.url}/mcp/admin`, { authorization: 'Bearer wrong-key-0123456789' })).rejects.toThrow(/401|Missing or invalid admin key/);
   });
 
-  it('create, snapshot, advance the clock of, reset and restore a sandbox with the key', async () => {
+  it('create, read the events of, snapshot, advance the clock of, reset and restore a sandbox with the key', async () => {
     const client = await overHttp(`${store!.url}/mcp/admin`, admin);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock', 'get_events']);
     const created = await use(client, 'create_sandbox', { now: '2026-01-01T12:00:00Z', seed: 7 });
     const id = created.sandbox_id;
     const shopper = await overHttp(`${created.store_url}/mcp`);
     const { cart_id } = await use(shopper, 'create_cart');
+    const { events } = await use(client, 'get_events', { sandbox_id: id });
+    expect(events).toContainEqual(expect.objectContaining({ source: 'store', type: 'cart.created', data: { cart_id } }));
+    expect((await use(client, 'get_events', { sandbox_id: id, after: events.at(-1).seq })).events).toEqual([]);
     expect(await use(client, 'snapshot', { sandbox_id: id, name: 'with-cart' })).toMatchObject({ name: 'with-cart' });
     expect(await use(client, 'advance_clock', { sandbox_id: id, advance_seconds: 60 })).toEqual({ now: '2026-01-01T12:01:00.000Z' });
     expect(await toolError(client, 'advance_clock', { sandbox_id: id, advance_seconds: -1 })).toMatch(/advance_seconds: Input should be greater than or equal to 0/);

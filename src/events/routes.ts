@@ -23,6 +23,14 @@ const EXAMPLE = {
   ],
 };
 
+/** Path of the events route; with EventsQuery also the input of the MCP admin tool get_events. */
+export const EventsParams = Type.Object({ sandbox_id: Type.String() });
+/** GET /sandboxes/{id}/events query. */
+export const EventsQuery = Type.Object({
+  after: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Only events after this seq' }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_EVENTS_PER_READ, default: MAX_EVENTS_PER_READ }),
+});
+
 /** The event timeline of a sandbox (spec/sandboxes.md section 3), behind the admin access rule. */
 export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService }> = async (app, { events }) => {
   app.addSchema(EventSchema);
@@ -32,11 +40,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService }> = 
       summary: 'What happened in a sandbox: store and gateway events in one ordered timeline',
       description: `Events with seq > \`after\`, oldest first, at most \`limit\` (${MAX_EVENTS_PER_READ}); page on with \`after\` = the last seq received. ` +
         'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too (its request events only with ROOT_REQUEST_EVENTS=true).',
-      params: Type.Object({ sandbox_id: Type.String() }),
-      querystring: Type.Object({
-        after: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Only events after this seq' }),
-        limit: Type.Integer({ minimum: 1, maximum: MAX_EVENTS_PER_READ, default: MAX_EVENTS_PER_READ }),
-      }),
+      params: EventsParams,
+      querystring: EventsQuery,
       response: responses(Type.Object({ events: Type.Array(Type.Ref('Event')) }), EXAMPLE, {
         admin: true, 404: ['Sandbox not found'], 422: integerIssue('query', 'after'),
       }),

@@ -1,3 +1,4 @@
+import { EventsParams, EventsQuery } from '../events/routes.js';
 import { ClockBody, CreateBody, Params, SnapshotBody, SnapshotParams } from '../sandboxes/routes.js';
 import { operation, type Tool } from './tools.js';
 
@@ -42,5 +43,16 @@ const advanceClock = operation({
   next: (v) => `Clock now ${String(v.now)}.`,
 });
 
+const getEvents = operation({
+  name: 'get_events', title: 'Read the event timeline', access: 'admin', method: 'GET', path: '/sandboxes/:sandbox_id/events', params: EventsParams, query: EventsQuery,
+  description:
+    'What happened in a sandbox: store and gateway events ({seq, at, source, type, data}) in order, oldest first: requests, cart.*, order.*, payment.*, callback.attempted, ' +
+    'fault.fired, clock.advanced, sandbox.reset, snapshot.restored. Only events with seq > after (default 0), at most limit; page on with after = the last seq received.',
+  next: (v) => {
+    const events = v.events as { seq: number }[];
+    return `${events.length} events${events.length ? `, last seq ${events.at(-1)!.seq}: call again with after=${events.at(-1)!.seq} for newer ones` : ''}.`;
+  },
+});
+
 /** The admin tools. */
-export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock];
+export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock, getEvents];

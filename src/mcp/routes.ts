@@ -97,7 +97,7 @@ export const mcpAdminRoutes: FastifyPluginAsyncTypebox<McpRouteOptions> = async 
     schema: mcpSchema(
       'mcpAdmin',
       'MCP server of sandbox administration',
-      'Tools: create_sandbox, reset_sandbox, snapshot, restore, advance_clock. Needs Authorization: Bearer ADMIN_API_KEY when that is set.',
+      'Tools: create_sandbox, reset_sandbox, snapshot, restore, advance_clock, get_events. Needs Authorization: Bearer ADMIN_API_KEY when that is set.',
       true,
     ),
   }, (req, reply) => serve(req, reply, 'admin', '', options));

@@ -1,4 +1,4 @@
-import { Type, type TObject } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { FastifySchemaValidationError } from 'fastify';
 import { toValidationIssues } from '../http/validation.js';
@@ -79,9 +79,18 @@ const pick = (args: Record<string, unknown>, schema: TObject | undefined): Recor
 export const fillPath = (template: string, args: Record<string, unknown>): string =>
   template.replace(/:([a-z_]+)/g, (_match, name: string) => encodeURIComponent(String(args[name])));
 
-/** The arguments of the route's schemas together; an unknown argument is refused. */
-export const inputOf = (...schemas: (TObject | undefined)[]): TObject =>
-  Type.Composite(schemas.filter((schema): schema is TObject => schema !== undefined), { additionalProperties: false });
+/**
+ * The arguments of the route's schemas together; an unknown argument is refused. A property with
+ * a `default` is optional for the tool, as the route fills it in.
+ */
+export function inputOf(...schemas: (TObject | undefined)[]): TObject {
+  const input = Type.Composite(schemas.filter((schema): schema is TObject => schema !== undefined), { additionalProperties: false });
+  const properties: Record<string, TSchema> = input.properties;
+  const required = (input.required ?? []).filter((name) => properties[name]?.default === undefined);
+  if (required.length) input.required = required;
+  else delete input.required;
+  return input;
+}
 
 /** Builds the tool of one HTTP operation. */
 export function operation(spec: OperationSpec): Tool {
