@@ -35,9 +35,15 @@ export const toolNames = (set: ToolSet): string[] => SETS[set].map((tool) => too
 
 /** What the server says about itself in `initialize`. */
 const INFO = { name: 'store-api', version: '1.0.0' };
-const INSTRUCTIONS =
+const SHOP_INSTRUCTIONS =
   'A shop: find products (search_products), create_cart, add_to_cart, checkout, then pay_order; get_order shows the status. ' +
   'Prices are dollars with 2 decimals. Errors are tool errors carrying the store\'s own message.';
+const INSTRUCTIONS: Record<ToolSet, string> = {
+  shop: SHOP_INSTRUCTIONS,
+  read: `${SHOP_INSTRUCTIONS} Only the tools that change nothing are served here.`,
+  admin: 'Sandbox administration: create_sandbox answers a store_url; shop in that sandbox through the MCP endpoint <store_url>/mcp. ' +
+    'reset_sandbox, snapshot and restore, advance_clock and get_events work on one sandbox by its sandbox_id.',
+};
 
 /** Runs one tool call: arguments checked against the tool's schema, then the HTTP contract through the channel. */
 async function call(tools: Tool[], name: string, args: Record<string, unknown>, channel: Channel, log: Logger): Promise<CallToolResult> {
@@ -56,7 +62,7 @@ async function call(tools: Tool[], name: string, args: Record<string, unknown>, 
 
 /** A new MCP server serving `set` through `channel`. */
 export function mcpServer(set: ToolSet, channel: Channel, log: Logger): Server {
-  const server = new Server(INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS });
+  const server = new Server(INFO, { capabilities: { tools: {} }, instructions: INSTRUCTIONS[set] });
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: LISTINGS[set] }));
   server.setRequestHandler(CallToolRequestSchema, (request) => call(SETS[set], request.params.name, request.params.arguments ?? {}, channel, log));
   return server;

@@ -133,7 +133,7 @@ export function errorMessage(answer: Answer): string {
 export const failure = (answer: Answer): Outcome => ({
   ok: false,
   message: errorMessage(answer),
-  value: { status: answer.status, ...(answer.body && typeof answer.body === 'object' && !Array.isArray(answer.body) ? answer.body : {}) },
+  value: { http_status: answer.status, ...(answer.body && typeof answer.body === 'object' && !Array.isArray(answer.body) ? answer.body : {}) },
 });
 
 /** JSON arguments carry real types, as JSON bodies do (src/http/app.ts): nothing is coerced. */
