@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// The `store-mcp` command: the MCP stdio server (src/mcp/stdio.ts). From the compiled build when
-// there is one (the Docker image's dist/), else from the TypeScript source through tsx, as the
-// npm scripts run it.
-import { existsSync } from 'node:fs';
+// The `store-mcp` command: the MCP stdio server (src/mcp/stdio.ts). In a checkout it runs the
+// TypeScript source through tsx, as the npm scripts do; where tsx is absent (the Docker image,
+// whose dev dependencies are pruned) it runs the compiled dist/.
 import { URL } from 'node:url';
 
-const built = new URL('../dist/mcp/stdio.js', import.meta.url);
-if (existsSync(built)) {
-  await import(built.href);
-} else {
-  const { register } = await import('tsx/esm/api');
+let register;
+try {
+  ({ register } = await import('tsx/esm/api'));
+} catch {
+  register = undefined;
+}
+if (register) {
   register();
   await import(new URL('../src/mcp/stdio.ts', import.meta.url).href);
+} else {
+  await import(new URL('../dist/mcp/stdio.js', import.meta.url).href);
 }
