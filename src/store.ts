@@ -67,11 +67,13 @@ export async function startStore(config: StoreConfig) {
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
   );
-  const sandboxes = new SandboxService(database, shops, new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey), config.sandboxes, log);
+  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
+  const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
   const services = {
     shops,
     sandboxes,
     events: new EventService(database, sandboxes, config.events.maxPerSandbox),
+    gateway,
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },

@@ -2,7 +2,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv } from 'ajv';
 import type { OpenAPI } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
+import { call, freePort, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { cartWith, pendingOrder, shutdown } from './helpers/shop.js';
 
 /**
@@ -46,8 +46,10 @@ describe('real answers match the OpenAPI documents', () => {
   const big = JSON.stringify({ product_id: 1, pad: 'x'.repeat(1024 * 1024) });
 
   beforeAll(async () => {
-    store = await startStore();
-    gateway = await startGateway({ storeUrl: store.url });
+    // The store pays checkout sessions at this gateway.
+    const gatewayPort = await freePort();
+    store = await startStore({ env: { PAYMENTS_URL: `http://127.0.0.1:${gatewayPort}` } });
+    gateway = await startGateway({ storeUrl: store.url, port: gatewayPort });
     const load = async (server: ServerProcess) =>
       (await SwaggerParser.dereference((await call('GET', `${server.url}/openapi.json`)).body as OpenAPI.Document)) as unknown as Doc;
     s = new Checker(await load(store), store.url);
@@ -125,6 +127,43 @@ describe('real answers match the OpenAPI documents', () => {
     await s.check('POST', '/payments/confirm', 422, { body: { status: 'success' } });
     await s.check('POST', '/payments/confirm', 413, { body: big });
     await s.check('POST', '/payments/confirm', 415, { body: '{}', headers: { 'content-type': 'text/plain' } });
+  });
+
+  it('checkout session answers, errors included', async () => {
+    const key = (k: string) => ({ 'idempotency-key': k });
+    const sessions = '/checkout_sessions';
+    const one = '/checkout_sessions/{checkout_session_id}';
+    await s.check('GET', '/.well-known/acp.json', 200);
+    const created = await s.check('POST', sessions, 201, { body: { items: [{ id: '6', quantity: 1 }] }, headers: key('acp-1') });
+    const replay = await s.check('POST', sessions, 201, { body: { items: [{ id: '6', quantity: 1 }] }, headers: key('acp-1') });
+    expect([replay.headers.get('idempotent-replayed'), replay.body]).toEqual(['true', created.body]);
+    await s.check('POST', sessions, 422, { body: { items: [{ id: '6', quantity: 2 }] }, headers: key('acp-1') });
+    await s.check('POST', sessions, 400, { body: { items: [{ id: '6', quantity: 1 }] } });
+    await s.check('POST', sessions, 400, { body: { items: [] }, headers: key('acp-2') });
+    await s.check('POST', sessions, 400, { body: { items: [{ id: '6', quantity: 1 }] }, headers: { ...key('acp-3'), 'api-version': '2025-09-29' } });
+    await s.check('POST', sessions, 413, { body: big, headers: key('acp-4') });
+    await s.check('POST', sessions, 415, { body: '{}', headers: { ...key('acp-5'), 'content-type': 'text/plain' } });
+    const id = created.body.id as string;
+    await s.check('GET', `${sessions}/${id}`, 200, { template: one });
+    await s.check('GET', `${sessions}/nope`, 404, { template: one });
+    await s.check('GET', `${sessions}/${id}`, 400, { template: one, headers: { 'api-version': '2025-09-29' } });
+    await s.check('POST', `${sessions}/${id}`, 200, { body: { items: [{ id: '6', quantity: 1_000_000 }] }, headers: key('acp-6'), template: one });
+    await s.check('POST', `${sessions}/${id}`, 200, { body: {}, headers: key('acp-7'), template: one });
+    await s.check('POST', `${sessions}/nope`, 404, { body: {}, headers: key('acp-8'), template: one });
+    await s.check('POST', `${sessions}/${id}`, 200, { body: { items: [{ id: '6', quantity: 1 }] }, headers: key('acp-9'), template: one });
+    const complete = `${one}/complete`;
+    const declined = await s.check('POST', `${sessions}/${id}/complete`, 200, { body: { payment_data: { token: '4000000000000002' } }, headers: key('acp-10'), template: complete });
+    expect(declined.body.messages[0].code).toBe('payment_declined');
+    await s.check('POST', `${sessions}/${id}/complete`, 400, { body: { payment_data: { token: 'x' } }, headers: key('acp-11'), template: complete });
+    const paid = await s.check('POST', `${sessions}/${id}/complete`, 200, { body: { payment_data: { token: '4242424242424242' } }, headers: key('acp-12'), template: complete });
+    expect(paid.body.status).toBe('completed');
+    await s.check('POST', `${sessions}/${id}/complete`, 405, { body: { payment_data: { token: '4242424242424242' } }, headers: key('acp-13'), template: complete });
+    await s.check('POST', `${sessions}/nope/complete`, 404, { body: { payment_data: { token: '4242424242424242' } }, headers: key('acp-14'), template: complete });
+    await s.check('POST', `${sessions}/${id}`, 405, { body: {}, headers: key('acp-15'), template: one });
+    const other = await s.check('POST', sessions, 201, { body: { items: [{ id: '6', quantity: 1 }] }, headers: key('acp-16') });
+    await s.check('POST', `${sessions}/${other.body.id}/cancel`, 200, { headers: key('acp-17'), template: `${one}/cancel` });
+    await s.check('POST', `${sessions}/${other.body.id}/cancel`, 405, { headers: key('acp-18'), template: `${one}/cancel` });
+    await s.check('POST', `${sessions}/nope/cancel`, 404, { headers: key('acp-19'), template: `${one}/cancel` });
   });
 
   it('gateway answers, errors included', async () => {

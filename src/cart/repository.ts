@@ -84,6 +84,11 @@ export const cartRepository = {
     return Number(result.numDeletedRows) > 0;
   },
 
+  /** Empties a cart (its lines go; the cart stays). */
+  clearLines(db: ShopDb, cartId: string): Promise<unknown> {
+    return db.q.deleteFrom('cart_items').where('sandbox', '=', db.key).where('cart_id', '=', cartId).execute();
+  },
+
   delete(db: ShopDb, cartId: string): Promise<unknown> {
     return db.q.deleteFrom('carts').where('sandbox', '=', db.key).where('id', '=', cartId).execute();
   },

@@ -27,7 +27,8 @@ export const inventory = {
     await db.q.updateTable('products').set({ stock: sql`stock + ${quantity}` }).where('sandbox', '=', db.key).where('id', '=', productId).execute();
   },
 
-  async available(db: ShopDb, productId: number): Promise<{ name: string; stock: number } | undefined> {
-    return db.q.selectFrom('products').select(['name', 'stock']).where('sandbox', '=', db.key).where('id', '=', productId).executeTakeFirst();
+  /** The product's name, price (cents) and the stock still available to sell. */
+  async available(db: ShopDb, productId: number): Promise<{ name: string; price_cents: number; stock: number } | undefined> {
+    return db.q.selectFrom('products').select(['name', 'price_cents', 'stock']).where('sandbox', '=', db.key).where('id', '=', productId).executeTakeFirst();
   },
 };

@@ -223,4 +223,27 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.alterTable('sandboxes').addColumn('gateway_event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
+  '0011_checkout_sessions': () => ({
+    async up(db: AnyDb) {
+      // Agentic Commerce Protocol checkout sessions (issue 11): each holds a cart and, while it is
+      // payable, that cart's pending order. Lines, messages, buyer and fulfillment details are the
+      // JSON the session was last priced with; states are derived from the order where it decides.
+      await db.schema
+        .createTable('checkout_sessions')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('cart_id', 'text')
+        .addColumn('order_id', 'text')
+        .addColumn('lines', 'text', (c) => c.notNull())
+        .addColumn('messages', 'text', (c) => c.notNull())
+        .addColumn('buyer', 'text')
+        .addColumn('fulfillment_details', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('checkout_sessions_sbx_pk', ['sandbox', 'id'])
+        .execute();
+    },
+  }),
 };

@@ -81,6 +81,31 @@ export interface RefundedPaymentRow {
   created_at: number;
 }
 
+/** Stored states of a checkout session; `expired` and `completed` may also be derived (checkout-sessions/model.ts). */
+export type CheckoutSessionStatus = 'not_ready_for_payment' | 'ready_for_payment' | 'in_progress' | 'completed' | 'canceled' | 'expired';
+
+/** An Agentic Commerce Protocol checkout session (migration 0011). JSON columns are text. */
+export interface CheckoutSessionRow {
+  id: string;
+  status: CheckoutSessionStatus;
+  /** The cart the session's items are kept in (null: none needed yet, every item was unknown). */
+  cart_id: string | null;
+  /** The order of the last checkout of that cart: pending while payable, paid once completed. */
+  order_id: string | null;
+  /** JSON: the priced lines (checkout-sessions/model.ts SessionLine[]). */
+  lines: string;
+  /** JSON: the messages of the last pricing or payment (Message[]). */
+  messages: string;
+  /** JSON: the buyer as given, or null. */
+  buyer: string | null;
+  /** JSON: the fulfillment details as given, or null. */
+  fulfillment_details: string | null;
+  created_at: number;
+  updated_at: number;
+  /** When an unpaid session expires (the sandbox clock): its order's deadline. */
+  expires_at: number;
+}
+
 /** One row per sandbox whose version moves with every change to its products or categories. */
 export interface CatalogVersionRow {
   sandbox: number;
@@ -155,4 +180,5 @@ export interface StoreSchema {
   idempotency_keys: Keyed<IdempotencyRow>;
   refunded_payments: Keyed<RefundedPaymentRow>;
   events: Keyed<EventRow>;
+  checkout_sessions: Keyed<CheckoutSessionRow>;
 }

@@ -9,6 +9,7 @@ import { BODY_LIMIT, createFastify } from './server.js';
 import type { ErrorStyle } from './routing.js';
 import { UNSTORABLE_TEXT_MESSAGE } from './text.js';
 import { cartRoutes } from '../cart/routes.js';
+import { acpDiscoveryRoutes, checkoutSessionRoutes } from '../checkout-sessions/routes.js';
 import { catalogAdminRoutes } from '../catalog/admin-routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
@@ -20,13 +21,14 @@ import { llmsTxtRoute } from '../mcp/llms-txt.js';
 import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
+import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
 import { documentEnums } from './openapi.js';
-import { jsonInvalidIssue, toValidationIssues } from './validation.js';
+import { JsonBodyError, UnsupportedMediaType, jsonInvalidIssue, toValidationIssues } from './validation.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,15 +45,10 @@ export interface StoreServices {
   sandboxes: SandboxService;
   /** Sandbox timelines (issue 10). */
   events: EventService;
+  /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
+  gateway: GatewayClient;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
-}
-
-class JsonBodyError extends Error {
-  readonly statusCode = 422;
-  constructor(readonly issue: ReturnType<typeof jsonInvalidIssue>) {
-    super('JSON decode error');
-  }
 }
 
 /** FastAPI's words: `{"detail": message}`, and a 422 issue list for text no database can store. */
@@ -62,10 +59,6 @@ const storeErrors: ErrorStyle = {
 
 /** The answer to `GET /`: where the documentation is. */
 const STORE_WELCOME = 'Store API: interactive docs at /docs, OpenAPI document at /openapi.json';
-
-class UnsupportedMediaType extends Error {
-  readonly statusCode = 415;
-}
 
 /**
  * The query string as the client sent it, for `input` in 422 answers: Ajv coerces request.query
@@ -150,6 +143,12 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
         { name: 'cart', description: 'Shopping carts' },
         { name: 'orders', description: 'Checkout and orders' },
         { name: 'payments', description: 'Callback from the payments gateway' },
+        {
+          name: 'checkout_sessions',
+          description:
+            'Agentic Commerce Protocol checkout sessions (API version 2026-01-16) over the carts, orders and gateway above. ' +
+            'POSTs need an Idempotency-Key; errors are {type, code, message, param}; business problems are messages[] inside the session',
+        },
         { name: 'sandboxes', description: 'Private, resettable shops: every store path above also works under /sandboxes/{sandbox_id}. Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
         { name: 'agents', description: 'For AI agents: MCP servers (Model Context Protocol) and /llms.txt' },
@@ -165,7 +164,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
-  const { shops, sandboxes } = services;
+  const { shops, sandboxes, gateway } = services;
+  const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
   // The MCP tools call this app's own routes (inject) and the gateway the store is configured with.
@@ -179,6 +179,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(cartRoutes);
     await scope.register(orderRoutes);
     await scope.register(paymentRoutes, { webhookSecret: config.webhookSecret });
+    await scope.register(checkoutSessionRoutes, { payer: gateway, storeUrl });
+    await scope.register(acpDiscoveryRoutes, { storeUrl });
     await scope.register(mcpRoutes, mcp);
     await scope.register(async (admin) => {
       admin.addHook('onRequest', guard);

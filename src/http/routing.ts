@@ -7,6 +7,13 @@ import { findUnstorableText } from './text.js';
  * foreign) content type, and one rule for text that no database can store.
  */
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's own error words for the checks below, where they differ from its server's (ACP checkout sessions). */
+    errors?: ErrorStyle;
+  }
+}
+
 /** How a server words its errors: the store `{"detail": ...}`, the gateway `{"status": "failed", ...}`. */
 export interface ErrorStyle {
   /** The body of an error with this status and message. */
@@ -73,7 +80,7 @@ export function installRouting(app: FastifyInstance, style: ErrorStyle): void {
     for (const [where, value] of parts) {
       const loc = findUnstorableText(value);
       if (!loc) continue;
-      const { status, body } = style.unstorableText([where, ...loc], valueAt(value, loc));
+      const { status, body } = (req.routeOptions.config.errors ?? style).unstorableText([where, ...loc], valueAt(value, loc));
       return reply.code(status).send(body);
     }
   });

@@ -104,3 +104,16 @@ export function jsonInvalidIssue(error: Error, raw: string): ValidationIssue {
     ctx: { error: error.message },
   };
 }
+
+/** A request body that is not valid JSON (thrown by the store's JSON parser; each error handler words it). */
+export class JsonBodyError extends Error {
+  readonly statusCode = 422;
+  constructor(readonly issue: ValidationIssue) {
+    super('JSON decode error');
+  }
+}
+
+/** A body sent to a route that reads JSON, in another media type (415). */
+export class UnsupportedMediaType extends Error {
+  readonly statusCode = 415;
+}

@@ -3,7 +3,8 @@ import { inventory, notEnoughStock } from '../catalog/inventory.js';
 import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
 import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
-import type { IdSource, Shop, ShopDb } from '../sandboxes/shop.js';
+import { outsideAnswer } from '../http/idempotency.js';
+import type { IdSource, Shop, ShopDb, ShopTx } from '../sandboxes/shop.js';
 import { toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
@@ -64,19 +65,31 @@ export class OrderService {
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
     // Holds past their deadline are returned before stock is taken: they never block a checkout.
     await this.expireDue();
-    const result = await this.shop.transact(async ({ db: trx, ids }) => {
-      const now = this.shop.clock.now();
-      const lines = await this.loadCheckoutLines(trx, cartId);
-      if (!lines.ok) return lines;
-      // The order rows go in first and the stock last: a product row's lock (every checkout of that
-      // product waits for it) is then held for one statement and the commit, not for the inserts
-      // too. Not enough stock rolls the order back with everything else.
-      const order = await this.createOrder(trx, ids, cartId, lines.value, now);
-      const held = await this.holdStock(trx, lines.value);
-      return held.ok ? ok(order) : held;
-    });
-    if (result.ok) this.log.info({ order_id: result.value.order_id, cart_id: cartId, total: result.value.total }, 'order created: pending_payment');
+    const result = await this.shop.transact((tx) => this.checkoutIn(tx, cartId));
+    if (result.ok) this.logCheckout(result.value, cartId);
     return result;
+  }
+
+  /**
+   * Checkout inside the caller's transaction (a checkout session prices its cart this way, with
+   * its own rows in the same transaction). On a failure the caller must roll back: the order rows
+   * may be written already. The caller logs the order with `logCheckout` once it has committed.
+   */
+  async checkoutIn({ db: trx, ids }: ShopTx, cartId: string): Promise<Result<CheckoutResult>> {
+    const now = this.shop.clock.now();
+    const lines = await this.loadCheckoutLines(trx, cartId);
+    if (!lines.ok) return lines;
+    // The order rows go in first and the stock last: a product row's lock (every checkout of that
+    // product waits for it) is then held for one statement and the commit, not for the inserts
+    // too. Not enough stock rolls the order back with everything else.
+    const order = await this.createOrder(trx, ids, cartId, lines.value, now);
+    const held = await this.holdStock(trx, lines.value);
+    return held.ok ? ok(order) : held;
+  }
+
+  /** The state-change log line of a committed checkout. */
+  logCheckout(order: Pick<CheckoutResult, 'order_id' | 'total'>, cartId: string): void {
+    this.log.info({ order_id: order.order_id, cart_id: cartId, total: order.total }, 'order created: pending_payment');
   }
 
   private async loadCheckoutLines(trx: ShopDb, cartId: string): Promise<Result<CheckoutLine[]>> {
@@ -162,19 +175,27 @@ export class OrderService {
   }
 
   async cancel(orderId: string): Promise<Result<OrderView>> {
-    const result = await this.shop.transact(async ({ db: trx }) => {
-      const now = this.shop.clock.now();
-      const order = await orders.find(trx, orderId);
-      if (!order) return orderNotFound();
-      const status = effectiveStatus(order, now);
-      if (status !== 'pending_payment') return alreadyProcessed(status);
-      if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
-      await releaseStock(trx, orderId);
-      const cancelled = await orders.find(trx, orderId);
-      return ok(this.view(cancelled!, await orders.items(trx, orderId)));
-    });
-    if (result.ok) this.log.info({ order_id: orderId }, 'order cancelled');
+    const result = await this.shop.transact(({ db }) => this.cancelIn(db, orderId));
+    if (result.ok) this.logCancel(orderId);
     return result;
+  }
+
+  /** Cancels a pending order inside the caller's transaction, returning its stock; the caller logs with `logCancel` after commit. */
+  async cancelIn(trx: ShopDb, orderId: string): Promise<Result<OrderView>> {
+    const now = this.shop.clock.now();
+    const order = await orders.find(trx, orderId);
+    if (!order) return orderNotFound();
+    const status = effectiveStatus(order, now);
+    if (status !== 'pending_payment') return alreadyProcessed(status);
+    if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
+    await releaseStock(trx, orderId);
+    const cancelled = await orders.find(trx, orderId);
+    return ok(this.view(cancelled!, await orders.items(trx, orderId)));
+  }
+
+  /** The state-change log line of a committed cancellation. */
+  logCancel(orderId: string): void {
+    this.log.info({ order_id: orderId }, 'order cancelled');
   }
 
   /** Expires one order if it is pending past its deadline; true if this call did it. */
@@ -189,13 +210,19 @@ export class OrderService {
     return expired;
   }
 
-  /** Expires every pending order of this shop past its deadline (its clock), a batch at a time; safe to run in many processes at once. */
-  async expireDue(batch = 200): Promise<number> {
-    let count = 0;
-    for (;;) {
-      const due = await orders.pendingPastDeadline(this.shop.db, this.shop.clock.now(), batch);
-      for (const id of due) if (await this.expire(id)) count++;
-      if (due.length < batch) return count;
-    }
+  /**
+   * Expires every pending order of this shop past its deadline (its clock), a batch at a time; safe
+   * to run in many processes at once. Housekeeping: inside an idempotent request (a checkout with
+   * an Idempotency-Key) these transactions must not record that request's answer.
+   */
+  expireDue(batch = 200): Promise<number> {
+    return outsideAnswer(async () => {
+      let count = 0;
+      for (;;) {
+        const due = await orders.pendingPastDeadline(this.shop.db, this.shop.clock.now(), batch);
+        for (const id of due) if (await this.expire(id)) count++;
+        if (due.length < batch) return count;
+      }
+    });
   }
 }

@@ -15,6 +15,7 @@ const STATE_TABLES = {
   order_items: ['order_id', 'line_no', 'product_id', 'name', 'price_cents', 'quantity'],
   idempotency_keys: ['scope', 'key', 'request_hash', 'status_code', 'response_body', 'created_at', 'owner'],
   refunded_payments: ['payment_id', 'order_id', 'created_at'],
+  checkout_sessions: ['id', 'status', 'cart_id', 'order_id', 'lines', 'messages', 'buyer', 'fulfillment_details', 'created_at', 'updated_at', 'expires_at'],
 } as const;
 
 type StateTable = keyof typeof STATE_TABLES;

@@ -6,7 +6,7 @@ import { CatalogRepository } from '../catalog/repository.js';
 import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { OrderService } from '../orders/service.js';
-import { newCartId, newOrderId, seededHex } from '../shared/ids.js';
+import { newCartId, newCheckoutSessionId, newOrderId, seededHex } from '../shared/ids.js';
 import type { Result } from '../shared/result.js';
 
 /**
@@ -34,13 +34,15 @@ export const clockOf = (state: ClockState): Clock =>
 
 export const REAL_TIME: Clock = { now: () => Date.now() };
 
-/** New cart and order ids: random, or, in a seeded sandbox, derived from the seed and a counter (issue 9 interface). */
+/** New cart, order and checkout session ids: random, or, in a seeded sandbox, derived from the seed and a counter (issue 9 interface). */
 export interface IdSource {
   cart(): Promise<string>;
   order(): Promise<string>;
+  /** `cs_` and 24 hex digits. */
+  checkoutSession(): Promise<string>;
 }
 
-const randomIds: IdSource = { cart: async () => newCartId(), order: async () => newOrderId() };
+const randomIds: IdSource = { cart: async () => newCartId(), order: async () => newOrderId(), checkoutSession: async () => newCheckoutSessionId() };
 
 /** Seeded ids take the next counter value inside the caller's transaction, so concurrent requests never share one. */
 function seededIds(db: ShopDb, seed: number): IdSource {
@@ -53,7 +55,7 @@ function seededIds(db: ShopDb, seed: number): IdSource {
       .executeTakeFirstOrThrow();
     return seededHex(seed, kind, Number(row.id_counter), length);
   };
-  return { cart: () => next('cart', 24), order: () => next('order', 32) };
+  return { cart: () => next('cart', 24), order: () => next('order', 32), checkoutSession: async () => `cs_${await next('checkout_session', 24)}` };
 }
 
 /** What a unit of work inside a shop's transaction gets. */
@@ -92,6 +94,11 @@ export class Shop {
       const db: ShopDb = { q: trx, key: this.sandbox.key };
       return fn({ db, ids: this.seed === null ? randomIds : seededIds(db, this.seed) });
     });
+  }
+
+  /** How long carts and orders of this shop live. */
+  get settings(): ShopSettings {
+    return this.factory.settings;
   }
 
   get catalog(): CatalogService {

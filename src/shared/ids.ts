@@ -8,6 +8,8 @@ export const newCartId = (): string => randomHex(12);
 /** 128 bits, 32 hex characters, as the old server's order ids. */
 export const newOrderId = (): string => randomHex(16);
 export const newPaymentId = (): string => `pay_${randomHex(12)}`;
+/** An Agentic Commerce Protocol checkout session: `cs_` and 96 bits. */
+export const newCheckoutSessionId = (): string => `cs_${randomHex(12)}`;
 
 /**
  * A deterministic id of a seeded sandbox (issue-9 interface, same on the store and the gateway):
