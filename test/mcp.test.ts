@@ -18,8 +18,11 @@ const KEY = 'mcp-test-admin-key-0123456789';
 const SHOP_TOOLS = [
   'list_categories', 'search_products', 'get_product', 'get_related_products', 'list_brands', 'create_cart', 'add_to_cart',
   'update_cart_item', 'remove_from_cart', 'get_cart', 'checkout', 'pay_order', 'get_order', 'cancel_order',
+  'create_checkout_session', 'get_checkout_session', 'update_checkout_session', 'complete_checkout_session', 'cancel_checkout_session',
 ];
-const READ_TOOLS = ['list_categories', 'search_products', 'get_product', 'get_related_products', 'list_brands', 'get_cart', 'get_order'];
+const READ_TOOLS = ['list_categories', 'search_products', 'get_product', 'get_related_products', 'list_brands', 'get_cart', 'get_order', 'get_checkout_session'];
+/** The `meta` of the Agentic Commerce Protocol's MCP binding. */
+const META = { api_version: '2026-01-16' };
 
 let store: ServerProcess | undefined;
 let gateway: ServerProcess | undefined;
@@ -139,6 +142,53 @@ describe('MCP over Streamable HTTP', () => {
     const get = await call('GET', `${store!.url}/mcp`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
+  });
+});
+
+describe('checkout-session tools (the Agentic Commerce Protocol\'s MCP binding)', () => {
+  it('create, update and complete a session to a paid order; a cancelled one returns its stock', async () => {
+    const sandbox = await createSandbox(store!.url, {}, admin);
+    const client = await overHttp(`${sandbox.store_url}/mcp`);
+    const stock = async () => (await use(client, 'get_product', { product_id: 3 })).stock;
+    const before = await stock();
+    const created = await use(client, 'create_checkout_session', { meta: META, payload: { items: [{ id: '3', quantity: 1 }] } });
+    expect(created.status).toBe('ready_for_payment');
+    const updated = await use(client, 'update_checkout_session', { meta: META, id: created.id, payload: { items: [{ id: '3', quantity: 2 }] } });
+    expect(updated.line_items[0]).toMatchObject({ item: { id: '3', quantity: 2 }, unit_amount: 8999, total: 17998 });
+    expect(await stock()).toBe(before - 2);
+    const completed = await use(client, 'complete_checkout_session', { meta: META, id: created.id, payload: { payment_data: { token: '4242424242424242' } } });
+    expect(completed.status).toBe('completed');
+    expect((await use(client, 'get_order', { order_id: completed.order.id })).status).toBe('paid');
+    expect((await use(client, 'get_checkout_session', { meta: META, id: created.id })).status).toBe('completed');
+
+    const other = await use(client, 'create_checkout_session', { payload: { items: [{ id: '3', quantity: 5 }] } });
+    expect(await stock()).toBe(before - 7);
+    expect((await use(client, 'cancel_checkout_session', { id: other.id })).status).toBe('canceled');
+    expect(await stock()).toBe(before - 2);
+  });
+
+  it('business problems are messages in the session, HTTP errors are tool errors with the protocol\'s error object', async () => {
+    const client = await overHttp(`${store!.url}/mcp`);
+    const short = await use(client, 'create_checkout_session', { meta: META, payload: { items: [{ id: '3', quantity: 100_000 }] } });
+    expect(short.status).toBe('not_ready_for_payment');
+    expect(short.messages).toContainEqual(expect.objectContaining({ type: 'error', code: 'out_of_stock', param: '$.line_items[0]' }));
+    const result = await client.callTool({ name: 'get_checkout_session', arguments: { meta: META, id: 'nope' } });
+    expect(result.isError).toBe(true);
+    expect((result.content as { text: string }[])[0]!.text).toBe('Checkout session not found');
+    expect(result.structuredContent).toMatchObject({ http_status: 404, type: 'invalid_request', code: 'session_not_found' });
+    expect(await toolError(client, 'create_checkout_session', { payload: { items: [{ id: '3', quantity: 0 }] } })).toMatch(/payload\.items\.0\.quantity: Input should be greater than or equal to 1/);
+    expect(await toolError(client, 'create_checkout_session', { meta: { api_version: '2025-09-29' }, payload: { items: [{ id: '3', quantity: 1 }] } }))
+      .toBe('API-Version 2025-09-29 is not supported; send 2026-01-16');
+  });
+
+  it('meta.idempotency_key is the Idempotency-Key: the same call replays, another payload is idempotency_conflict', async () => {
+    const client = await overHttp(`${store!.url}/mcp`);
+    const meta = { ...META, idempotency_key: `mcp-test-${Date.now()}` };
+    const payload = { items: [{ id: '1', quantity: 1 }] };
+    const first = await use(client, 'create_checkout_session', { meta, payload });
+    expect((await use(client, 'create_checkout_session', { meta, payload })).id).toBe(first.id);
+    const conflict = await client.callTool({ name: 'create_checkout_session', arguments: { meta, payload: { items: [{ id: '1', quantity: 2 }] } } });
+    expect(conflict).toMatchObject({ isError: true, structuredContent: { http_status: 422, code: 'idempotency_conflict' } });
   });
 });
 

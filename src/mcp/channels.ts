@@ -53,7 +53,7 @@ export function injectChannel(app: FastifyInstance, base: string, paymentsBase: 
       const res = await app.inject({
         method: request.method,
         url: withQuery(`${base}${request.path}`, request.query),
-        headers: { ...(authorization ? { authorization } : {}), ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { ...request.headers, ...(authorization ? { authorization } : {}), ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(request.body === undefined ? {} : { payload: JSON.stringify(request.body) }),
       });
       return { status: res.statusCode, body: parse(res.body) };
@@ -66,7 +66,7 @@ export function injectChannel(app: FastifyInstance, base: string, paymentsBase: 
 export function httpChannel(storeBase: string, paymentsBase: string, authorization?: string): Channel {
   return {
     store: (request) =>
-      fetchAnswer(`${storeBase}${withQuery(request.path, request.query)}`, request.method, request.body, authorization ? { authorization } : {}, (reason) => ({
+      fetchAnswer(`${storeBase}${withQuery(request.path, request.query)}`, request.method, request.body, { ...request.headers, ...(authorization ? { authorization } : {}) }, (reason) => ({
         detail: `Store unavailable: ${reason}`,
       })),
     gateway: gatewayPost(paymentsBase),

@@ -46,11 +46,16 @@ const ADVICE: [RegExp, string][] = [
   [/^Cart is empty/, 'add items before checkout.'],
   [/^Order already processed/, 'the order is final; check it out again from a cart for a new order.'],
   [/^Sandbox not found/, 'create the sandbox first (POST /sandboxes), or check its id; idle sandboxes are deleted after SANDBOX_TTL_SECONDS.'],
-  [/Idempotency-Key is still in progress/, 'the first request with this key is still running: retry in a moment.'],
+  [/Idempotency-Key is (still in progress|currently being processed)/, 'the first request with this key is still running: retry in a moment.'],
   [/Idempotency-Key was already used/, 'use a new Idempotency-Key for a different request.'],
   [/^Missing or invalid admin key/, 'send `Authorization: Bearer <ADMIN_API_KEY>`.'],
   [/^Payments gateway unavailable/, 'the gateway did not answer: retry later.'],
   [/X-Payment-Signature/, 'only the payments gateway calls this endpoint, signed with PAYMENTS_WEBHOOK_SECRET.'],
+  [/^Checkout session not found/, 'use the id that POST /checkout_sessions answered (per sandbox).'],
+  [/^Checkout session is (expired|completed|canceled)/, 'the session is final: create a new one.'],
+  [/^Idempotency-Key header is required/, 'send a fresh Idempotency-Key on every new POST (the same one only to retry).'],
+  [/^Idempotency-Key has already been used/, 'the same key with another body: use a new key for a new request.'],
+  [/^API-Version .* is not supported/, 'send API-Version 2026-01-16, or leave it out.'],
 ];
 
 const BY_STATUS: Record<string, string> = {
@@ -123,6 +128,9 @@ export function llmsText(document: OpenApiDocument): string {
     '## Tools for agents',
     '',
     '- MCP (Model Context Protocol, Streamable HTTP): `POST /mcp` (shop tools; `?tools=read` for the read-only ones), `POST /sandboxes/{sandbox_id}/mcp` for a sandbox, `POST /mcp/admin` for sandbox administration. Over stdio: `npm run -s mcp -- --store <store_url>`.',
+    ...(document.paths['/checkout_sessions']
+      ? ['- Agentic Commerce Protocol checkout sessions: `POST /checkout_sessions` with `{"items": [{"id": "3", "quantity": 1}]}` and an `Idempotency-Key`, then `POST /checkout_sessions/{id}/complete` with `{"payment_data": {"token": "4242424242424242"}}`; amounts in cents; discovery at `GET /.well-known/acp.json`. The same five operations are MCP tools (`create_checkout_session`, ...) with the protocol\'s MCP binding arguments (`meta`, `id`, `payload`).']
+      : []),
     '- OpenAPI document: `GET /openapi.json`; interactive docs: `/docs`.',
     '',
     '## Endpoints',

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StringEnum, documented } from '../http/schemas.js';
 import { injectChannel } from './channels.js';
-import { mcpServer, type ToolSet } from './server.js';
+import { mcpServer, toolNames, type ToolSet } from './server.js';
 
 /**
  * The MCP endpoints (spec/sandboxes.md section 4): Streamable HTTP in stateless mode, a server and
@@ -80,8 +80,7 @@ export const mcpRoutes: FastifyPluginAsyncTypebox<McpRouteOptions> = async (scop
       ...mcpSchema(
         'mcp',
         'MCP server of the shop (also /sandboxes/{sandbox_id}/mcp for a sandbox)',
-        'Tools: list_categories, search_products, get_product, get_related_products, list_brands, create_cart, add_to_cart, update_cart_item, ' +
-          'remove_from_cart, get_cart, checkout, pay_order, get_order, cancel_order. `?tools=read` serves only the tools that change nothing.',
+        `Tools: ${toolNames('shop').join(', ')}. \`?tools=read\` serves only the tools that change nothing (${toolNames('read').join(', ')}).`,
       ),
       querystring: Type.Object({ tools: Type.Optional(StringEnum(['read'], { description: 'read: only the tools that change nothing' })) }),
     },
@@ -97,7 +96,7 @@ export const mcpAdminRoutes: FastifyPluginAsyncTypebox<McpRouteOptions> = async 
     schema: mcpSchema(
       'mcpAdmin',
       'MCP server of sandbox administration',
-      'Tools: create_sandbox, reset_sandbox, snapshot, restore, advance_clock, get_events. Needs Authorization: Bearer ADMIN_API_KEY when that is set.',
+      `Tools: ${toolNames('admin').join(', ')}. Needs Authorization: Bearer ADMIN_API_KEY when that is set.`,
       true,
     ),
   }, (req, reply) => serve(req, reply, 'admin', '', options));

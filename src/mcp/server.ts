@@ -2,6 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool as ListedTool } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyBaseLogger as Logger } from 'fastify';
 import { adminTools } from './admin-tools.js';
+import { checkoutSessionTools } from './acp-tools.js';
 import { shopTools } from './shop-tools.js';
 import { argumentProblems, type Channel, type Tool } from './tools.js';
 
@@ -13,9 +14,10 @@ import { argumentProblems, type Channel, type Tool } from './tools.js';
 /** The tool sets an endpoint serves: `shop` at /mcp, `read` at /mcp?tools=read, `admin` at /mcp/admin. */
 export type ToolSet = 'shop' | 'read' | 'admin';
 
+const SHOP = [...shopTools, ...checkoutSessionTools];
 const SETS: Record<ToolSet, Tool[]> = {
-  shop: shopTools,
-  read: shopTools.filter((tool) => tool.access === 'read'),
+  shop: SHOP,
+  read: SHOP.filter((tool) => tool.access === 'read'),
   admin: adminTools,
 };
 

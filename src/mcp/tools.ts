@@ -22,6 +22,8 @@ export interface StoreRequest {
   path: string;
   query?: Record<string, string>;
   body?: unknown;
+  /** Protocol headers of the route (the checkout sessions' Idempotency-Key, API-Version, Request-Id). */
+  headers?: Record<string, string>;
 }
 
 /** How tools reach the contract: `app.inject()` in the store process, `fetch` from the stdio server. */
