@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { ACP_API_VERSION } from '../checkout-sessions/model.js';
 import { CancelBody, CompleteBody, CreateBody, ReadHeaders, SessionParams, UpdateBody, WriteHeaders } from '../checkout-sessions/schemas.js';
-import { failure, type Access, type StoreRequest, type Tool } from './tools.js';
+import { failure, type OperationSpec, type Tool } from './tools.js';
 
 /**
  * The checkout-session tools (spec/sandboxes.md section 4) with the arguments of the Agentic
@@ -25,16 +25,10 @@ const READ_META = metaOf(ReadHeaders);
 const WRITE_META = metaOf(WriteHeaders);
 const SessionId = Type.Unsafe<string>({ ...SessionParams.properties.checkout_session_id, description: 'The checkout session id (from create_checkout_session)' });
 
-interface AcpSpec {
-  name: string;
-  title: string;
-  description: string;
-  access: Access;
-  method: StoreRequest['method'];
-  /** `/checkout_sessions` or `/checkout_sessions/:id...`; `:id` is the `id` argument. */
-  path: string;
+/** An ACP tool: its name and words, the REST operation (`:id` is the `id` argument), and its body as `payload`. */
+type AcpSpec = Pick<OperationSpec, 'name' | 'title' | 'description' | 'access' | 'method' | 'path'> & {
   payload?: { schema: TSchema; required: boolean };
-}
+};
 
 /** HTTP headers from `meta`; a write without idempotency_key gets a fresh one (the binding makes it optional, the REST API requires it). */
 function headersOf(meta: Record<string, unknown> | undefined, write: boolean): Record<string, string> {
