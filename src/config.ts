@@ -105,6 +105,8 @@ export interface StoreConfig {
   sandboxes: SandboxConfig;
   /** The event timeline (issue 10, spec/sandboxes.md section 3). */
   events: EventsConfig;
+  /** Webhooks (issue 10, spec/sandboxes.md section 3). */
+  webhooks: WebhookConfig;
 }
 
 export interface EventsConfig {
@@ -119,6 +121,21 @@ function eventsConfig(env: Env): EventsConfig {
     maxPerSandbox: integer(env, 'MAX_EVENTS_PER_SANDBOX', 10_000, 1, 10_000_000),
     rootRequestEvents: oneOf(env, 'ROOT_REQUEST_EVENTS', 'false', ['true', 'false'] as const) === 'true',
   };
+}
+
+export interface WebhookConfig {
+  /** WEBHOOK_ALLOWED_HOSTS: lower-case host names and IP addresses; `loopback` stands for 127.0.0.0/8, ::1 and localhost. */
+  allowedHosts: string[];
+  /** MAX_WEBHOOKS: subscriptions per sandbox (spec/sandboxes.md section 5). */
+  maxPerSandbox: number;
+  /** Attempts per delivery before it is given up (WEBHOOK_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** Backoff base: attempt n waits about base * 2^(n-1) ms before the next (WEBHOOK_RETRY_BASE_MS). */
+  retryBaseMs: number;
+  /** One attempt's limit, connect to answer (WEBHOOK_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** How often each store process looks for new events and due attempts (WEBHOOK_POLL_INTERVAL_MS). */
+  pollIntervalMs: number;
 }
 
 export interface SandboxConfig {
@@ -161,6 +178,24 @@ function sandboxConfig(env: Env, host: string, port: number, production: boolean
   };
 }
 
+function webhookConfig(env: Env): WebhookConfig {
+  const allowedHosts = read(env, 'WEBHOOK_ALLOWED_HOSTS', 'loopback')
+    .split(',')
+    .map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1'))
+    .filter(Boolean);
+  for (const host of allowedHosts) {
+    if (!/^[a-z0-9.:_-]+$/.test(host)) throw new ConfigError(`WEBHOOK_ALLOWED_HOSTS must be a comma-separated list of host names or IP addresses (or 'loopback'), got '${host}'`);
+  }
+  return {
+    allowedHosts,
+    maxPerSandbox: integer(env, 'MAX_WEBHOOKS', 10, 0, 10_000),
+    maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 1000, 10),
+    timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 5000, 100),
+    pollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 250, 10, 60_000),
+  };
+}
+
 function corsOrigins(env: Env): StoreConfig['corsOrigins'] {
   const raw = read(env, 'CORS_ORIGINS', '*');
   if (raw === '*') return '*';
@@ -200,6 +235,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     log: logConfig(env),
     sandboxes: sandboxConfig(env, host, storePort, production),
     events: eventsConfig(env),
+    webhooks: webhookConfig(env),
   };
 }
 

@@ -15,6 +15,10 @@ import { ShopFactory } from './sandboxes/shop.js';
 import { deleteIdleCarts, expireDueOrders } from './sandboxes/sweep.js';
 import { eventRepository } from './events/repository.js';
 import { EventService } from './events/service.js';
+import { HostAllowList } from './webhooks/allow-list.js';
+import { WebhookSender } from './webhooks/sender.js';
+import { WebhookService } from './webhooks/service.js';
+import { WebhookWorker } from './webhooks/worker.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -57,7 +61,7 @@ export function announceStore(config: StoreConfig, log: Logger): void {
   else log.info({ admin_key: adminApiKey !== undefined }, adminApiKey ? 'sandbox management and /admin need the ADMIN_API_KEY bearer key' : 'sandbox management and /admin are open on this loopback address');
 }
 
-/** Starts one store process: HTTP server plus the sweeper that expires orders and idle carts. */
+/** Starts one store process: HTTP server, the sweeper that expires orders and idle carts, and the webhook worker. */
 export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
@@ -69,11 +73,16 @@ export async function startStore(config: StoreConfig) {
   );
   const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
+  const allowList = new HostAllowList(config.webhooks.allowedHosts);
+  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }));
+  const webhooks = new WebhookService(database, (id) => sandboxes.find(id), config.webhooks, allowList, () => worker.wake(), log);
+  sandboxes.onReset((row) => webhooks.afterReset(row));
   const services = {
     shops,
     sandboxes,
     events: new EventService(database, sandboxes, config.events.maxPerSandbox),
     gateway,
+    webhooks,
     ping: async () => {
       await sql`select 1`.execute(database.db);
     },
@@ -104,6 +113,8 @@ export async function startStore(config: StoreConfig) {
     await database.close();
     throw error;
   }
+  // Deliveries left pending by the last process (a restart) go out from here on.
+  worker.start();
 
   return {
     app,
@@ -111,6 +122,7 @@ export async function startStore(config: StoreConfig) {
     async close() {
       clearInterval(timer);
       await closeGracefully(app);
+      await worker.stop();
       await sweeping;
       await database.close();
     },

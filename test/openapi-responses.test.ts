@@ -2,6 +2,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv } from 'ajv';
 import type { OpenAPI } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, Receiver } from './gateway-receiver.js';
 import { call, freePort, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { cartWith, pendingOrder, shutdown } from './helpers/shop.js';
 
@@ -164,6 +165,39 @@ describe('real answers match the OpenAPI documents', () => {
     await s.check('POST', `${sessions}/${other.body.id}/cancel`, 200, { headers: key('acp-17'), template: `${one}/cancel` });
     await s.check('POST', `${sessions}/${other.body.id}/cancel`, 405, { headers: key('acp-18'), template: `${one}/cancel` });
     await s.check('POST', `${sessions}/nope/cancel`, 404, { headers: key('acp-19'), template: `${one}/cancel` });
+  });
+
+  it('webhook answers, errors included', async () => {
+    const receiver = await new Receiver().start();
+    try {
+      const hooks = '/sandboxes/{sandbox_id}/webhooks';
+      const one = `${hooks}/{webhook_id}`;
+      const created = await s.check('POST', '/sandboxes/default/webhooks', 201, { body: { url: `${receiver.url}/h`, events: ['cart.created'] }, template: hooks });
+      await s.check('POST', '/sandboxes/default/webhooks', 422, { body: { url: 'http://example.com/h', events: ['*'] }, template: hooks });
+      await s.check('POST', '/sandboxes/default/webhooks', 422, { body: { url: `${receiver.url}/h`, events: ['order.shipped'] }, template: hooks });
+      await s.check('POST', '/sandboxes/nope/webhooks', 404, { body: { url: `${receiver.url}/h`, events: ['*'] }, template: hooks });
+      await s.check('POST', '/sandboxes/default/webhooks', 415, { body: '{}', headers: { 'content-type': 'text/plain' }, template: hooks });
+      await s.check('GET', '/sandboxes/default/webhooks', 200, { template: hooks });
+      const id = created.body.webhook_id as string;
+      await s.check('GET', `/sandboxes/default/webhooks/${id}`, 200, { template: one });
+      await s.check('GET', '/sandboxes/default/webhooks/wh_nope', 404, { template: one });
+      await pendingOrder(store!.url, [[6, 1]]);
+      const log = `${one}/deliveries`;
+      await eventually(async () => receiver.calls.length > 0);
+      const attempts = await eventually(async () => {
+        const res = await s.check('GET', `/sandboxes/default/webhooks/${id}/deliveries`, 200, { template: log });
+        return res.body.length > 0 ? res.body : undefined;
+      });
+      await s.check('GET', `/sandboxes/default/webhooks/${id}/deliveries?limit=0`, 422, { template: log });
+      await s.check('GET', '/sandboxes/default/webhooks/wh_nope/deliveries', 404, { template: log });
+      const redeliver = `${log}/{delivery_id}/redeliver`;
+      await s.check('POST', `/sandboxes/default/webhooks/${id}/deliveries/${attempts[0].delivery_id}/redeliver`, 202, { template: redeliver });
+      await s.check('POST', `/sandboxes/default/webhooks/${id}/deliveries/dlv_nope/redeliver`, 404, { template: redeliver });
+      await s.check('DELETE', `/sandboxes/default/webhooks/${id}`, 204, { template: one });
+      await s.check('DELETE', `/sandboxes/default/webhooks/${id}`, 404, { template: one });
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('gateway answers, errors included', async () => {

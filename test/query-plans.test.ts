@@ -1,15 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { CompiledQuery, type LogEvent } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_MIX, LARGE_MIX } from '../bench/mix.js';
 import type { ProductQuery } from '../src/catalog/model.js';
 import { CatalogRepository } from '../src/catalog/repository.js';
 import { generateProducts } from '../src/db/generate.js';
-import { migrate, openDatabase, type Database } from '../src/db/database.js';
-import { storeMigrations } from '../src/db/migrations.js';
+import type { Database } from '../src/db/database.js';
 import type { StoreSchema } from '../src/db/schema.js';
 import { resetStore, type SeedCatalog } from '../src/db/seed.js';
-import { freshDatabaseUrl } from './helpers/processes.js';
+import { explainPlan, openRecordingStore } from './helpers/plans.js';
 
 /**
  * Every statement the benchmark's catalog requests issue when a catalog is served from SQL (the
@@ -32,14 +31,10 @@ function productQuery(search: string): ProductQuery {
 describe('query plans of the benchmark mix', () => {
   let database: Database<StoreSchema>;
   let repo: CatalogRepository;
-  const issued: CompiledQuery[] = [];
+  let issued: CompiledQuery[] = [];
 
   beforeAll(async () => {
-    const log = (event: LogEvent) => {
-      if (event.level === 'query') issued.push(CompiledQuery.raw(event.query.sql, [...event.query.parameters]));
-    };
-    database = openDatabase<StoreSchema>({ url: freshDatabaseUrl(), log });
-    await migrate(database, storeMigrations, 'store_migrations');
+    ({ database, issued } = await openRecordingStore());
     await resetStore(database, seed.categories, generateProducts(12_000, seed.categories));
     repo = new CatalogRepository(database.db, database.dialect);
   });
@@ -59,21 +54,7 @@ describe('query plans of the benchmark mix', () => {
     return [...issued];
   }
 
-  async function plan(query: CompiledQuery): Promise<string> {
-    return database.db.connection().execute(async (conn) => {
-      if (database.dialect === 'sqlite') {
-        const rows = await conn.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
-        return rows.rows.map((r) => r.detail).join('\n');
-      }
-      await conn.executeQuery(CompiledQuery.raw('set enable_seqscan = off'));
-      try {
-        const rows = await conn.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]));
-        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-      } finally {
-        await conn.executeQuery(CompiledQuery.raw('reset enable_seqscan'));
-      }
-    });
-  }
+  const plan = (query: CompiledQuery) => explainPlan(database, query);
 
   const fullScan = (text: string): boolean => /^SCAN (products|p)$/m.test(text) || /Seq Scan on products/.test(text);
 

@@ -223,6 +223,60 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.alterTable('sandboxes').addColumn('gateway_event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
+  '0010_webhooks': () => ({
+    async up(db: AnyDb) {
+      // Subscriptions, their delivery jobs and every attempt (spec/sandboxes.md section 3). Deleting a
+      // sandbox's row deletes all three (cascade); snapshots and forks do not copy them.
+      await db.schema
+        .createTable('webhooks')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull().references('sandboxes.sandbox').onDelete('cascade'))
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull())
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('cursor', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhooks_pk', ['sandbox', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('webhook_id', 'text', (c) => c.notNull())
+        .addColumn('event_seq', 'bigint', (c) => c.notNull())
+        .addColumn('event_type', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('last_attempt', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('leased_until', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_deliveries_pk', ['sandbox', 'id'])
+        .addForeignKeyConstraint('webhook_deliveries_webhook_fk', ['sandbox', 'webhook_id'], 'webhooks', ['sandbox', 'id'], (fk) => fk.onDelete('cascade'))
+        .execute();
+      // The worker's scan for due attempts across every sandbox (only pending jobs have a due time).
+      await db.schema.createIndex('webhook_deliveries_next_attempt_at').on('webhook_deliveries').column('next_attempt_at').execute();
+      await db.schema.createIndex('webhook_deliveries_webhook').on('webhook_deliveries').columns(['sandbox', 'webhook_id']).execute();
+
+      await db.schema
+        .createTable('webhook_attempts')
+        .addColumn('sandbox', 'bigint', (c) => c.notNull())
+        .addColumn('delivery_id', 'text', (c) => c.notNull())
+        .addColumn('webhook_id', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('http_status', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('ms', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webhook_attempts_pk', ['sandbox', 'delivery_id', 'attempt'])
+        .addForeignKeyConstraint('webhook_attempts_delivery_fk', ['sandbox', 'delivery_id'], 'webhook_deliveries', ['sandbox', 'id'], (fk) => fk.onDelete('cascade'))
+        .execute();
+      // The delivery log of one webhook, newest first.
+      await db.schema.createIndex('webhook_attempts_webhook_at').on('webhook_attempts').columns(['sandbox', 'webhook_id', 'at']).execute();
+    },
+  }),
   '0011_checkout_sessions': () => ({
     async up(db: AnyDb) {
       // Agentic Commerce Protocol checkout sessions (issue 11): each holds a cart and, while it is

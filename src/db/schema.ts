@@ -165,6 +165,51 @@ export interface EventRow {
   data: string;
 }
 
+/** A webhook subscription (migration 0010, spec/sandboxes.md section 3). */
+export interface WebhookRow {
+  id: string;
+  url: string;
+  /** JSON array of event types, or `["*"]`. */
+  events: string;
+  secret: string;
+  created_at: number;
+  /** The seq of the last event of the sandbox's timeline this subscription has looked at. */
+  cursor: number;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+/** One event to deliver to one webhook: the job the worker claims, with its body as first built. */
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_seq: number;
+  event_type: string;
+  body: string;
+  state: WebhookDeliveryState;
+  /** Attempts made (claimed) so far. */
+  attempts: number;
+  /** The attempt number after which a failing delivery is given up (a redelivery moves it on). */
+  last_attempt: number;
+  /** Real time (epoch ms) the next attempt is due; null unless pending. */
+  next_attempt_at: number | null;
+  /** Real time until which an attempt in flight holds the job. */
+  leased_until: number | null;
+  created_at: number;
+}
+
+/** One attempt of a delivery, as the delivery log shows it. */
+export interface WebhookAttemptRow {
+  delivery_id: string;
+  webhook_id: string;
+  attempt: number;
+  /** Real time of the attempt's end, epoch ms. */
+  at: number;
+  http_status: number | null;
+  error: string | null;
+  ms: number;
+}
+
 /** A row type with its sandbox key, as stored. */
 export type Keyed<T> = T & { sandbox: number };
 
@@ -181,4 +226,7 @@ export interface StoreSchema {
   refunded_payments: Keyed<RefundedPaymentRow>;
   events: Keyed<EventRow>;
   checkout_sessions: Keyed<CheckoutSessionRow>;
+  webhooks: Keyed<WebhookRow>;
+  webhook_deliveries: Keyed<WebhookDeliveryRow>;
+  webhook_attempts: Keyed<WebhookAttemptRow>;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Pool } from 'undici';
 import { SIGNATURE_HEADER, signPayload } from '../payments/signature.js';
+import { Poller } from '../shared/poller.js';
 import { ROOT } from './sandbox-repository.js';
 import type { CallbackSender, DeliveryOutcome, GatewayService } from './service.js';
 
@@ -102,51 +103,28 @@ export interface CallbackWorkerOptions {
  * once, even with several gateway processes on one database.
  */
 export class CallbackWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  /** A wake-up came while a poll was running: poll again when it ends. */
-  private again = false;
-  private stopped = false;
+  private readonly poller: Poller;
 
   constructor(
     private readonly service: GatewayService,
     private readonly log: Logger,
     private readonly options: CallbackWorkerOptions,
-  ) {}
+  ) {
+    this.poller = new Poller(() => this.runDue(), options.pollIntervalMs, log, 'callback worker poll failed');
+  }
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.poll(), this.options.pollIntervalMs);
-    this.poll();
+    this.poller.start();
   }
 
   /** Stops polling and waits for the attempts in flight to be recorded. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 
   /** Polls now (a sandbox clock moved: retries may have become due) rather than at the next tick. */
   wake(): void {
-    this.poll();
-  }
-
-  private poll(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runDue()
-      .catch((error: unknown) => this.log.error({ err: error }, 'callback worker poll failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poll();
-        }
-      });
+    this.poller.wake();
   }
 
   private async runDue(): Promise<void> {

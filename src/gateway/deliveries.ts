@@ -1,3 +1,4 @@
+import { backoffDelay } from '../shared/backoff.js';
 import type { GatewayContext, Db } from './context.js';
 import type { Ledger } from './ledger.js';
 import { logRefund, refundWithin, type Refund } from './refunds.js';
@@ -17,10 +18,6 @@ export interface CallbackSender {
   send(payload: string, sandboxId: string): Promise<DeliveryOutcome>;
 }
 
-/** Exponential backoff with jitter: base * 2^(attempt-1) * random(0.5..1.5). */
-export function backoffDelay(attempt: number, baseDelayMs: number, random: () => number = Math.random): number {
-  return Math.round(baseDelayMs * 2 ** (attempt - 1) * (0.5 + random()));
-}
 
 /** One attempt to make: the job's message as it was when the attempt was claimed. */
 export interface ClaimedCallback {

@@ -13,6 +13,7 @@ import { acpDiscoveryRoutes, checkoutSessionRoutes } from '../checkout-sessions/
 import { catalogAdminRoutes } from '../catalog/admin-routes.js';
 import { CategorySchema, ProductSchema, catalogRoutes } from '../catalog/routes.js';
 import type { StoreConfig } from '../config.js';
+import { EVENT_TYPES } from '../events/recorder.js';
 import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
@@ -24,6 +25,8 @@ import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
+import { webhookRoutes } from '../webhooks/routes.js';
+import type { WebhookService } from '../webhooks/service.js';
 import { registerIdempotency } from './idempotency.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
@@ -47,6 +50,7 @@ export interface StoreServices {
   events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
   gateway: GatewayClient;
+  webhooks: WebhookService;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -216,6 +220,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
     await scope.register(eventRoutes, { events: services.events });
+    await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
     await scope.register(mcpAdminRoutes, mcp);
   });
 

@@ -56,6 +56,7 @@ const DEFAULT_ID = 'default';
  */
 export class SandboxService {
   private readonly ttlMs: number;
+  private readonly resetListeners: ((row: SandboxRow) => Promise<void>)[] = [];
 
   constructor(
     private readonly database: Database<StoreSchema>,
@@ -202,6 +203,11 @@ export class SandboxService {
     });
   }
 
+  /** Runs `listener` after every reset that succeeded (webhooks drop the deliveries of the events it cleared). */
+  onReset(listener: (row: SandboxRow) => Promise<void>): void {
+    this.resetListeners.push(listener);
+  }
+
   async reset(id: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
     if (!row) return notFound();
@@ -212,6 +218,7 @@ export class SandboxService {
     const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, () => this.gateway.reset(id, clock));
     if (!result.ok) return result;
     this.log.info({ sandbox_id: id }, 'sandbox reset');
+    for (const listener of this.resetListeners) await listener(row).catch((error: unknown) => this.log.error({ err: error, sandbox_id: id }, 'after-reset step failed'));
     return this.get(id);
   }
 
