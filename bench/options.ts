@@ -33,7 +33,9 @@ every figure also as a ratio to the baseline (and, with --against, to the other 
                        (default 1, or 2 with --against)
   --out <file>         where the Markdown table goes (default bench/results/run-<time>.md;
                        pass --out bench/results.md to replace the committed table)
-  --only <list>        catalog, purchases and/or sandboxes (default all; --only= runs none, for --large alone)
+  --only <list>        catalog, purchases, sandboxes and/or events (default all; --only= runs none,
+                       for --large alone). events: root catalog reads with ROOT_REQUEST_EVENTS
+                       off (the default) and on, measured alternately
   --no-pin             do not pin servers to CPU 0 and the load generator to CPU 1
   --help               this text
 `;
@@ -57,7 +59,7 @@ export function benchOptions(argv: string[]): BenchOptions {
       against: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
-      only: { type: 'string', default: 'catalog,purchases,sandboxes' },
+      only: { type: 'string', default: 'catalog,purchases,sandboxes,events' },
       'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -69,7 +71,7 @@ export function benchOptions(argv: string[]): BenchOptions {
   try {
     const databases = values.databases.split(',').filter(Boolean);
     const only = values.only.split(',').filter(Boolean);
-    for (const part of only) if (!['catalog', 'purchases', 'sandboxes'].includes(part)) throw new Error(`--only takes catalog, purchases and/or sandboxes, got '${part}'`);
+    for (const part of only) if (!['catalog', 'purchases', 'sandboxes', 'events'].includes(part)) throw new Error(`--only takes catalog, purchases, sandboxes and/or events, got '${part}'`);
     for (const d of databases) if (d !== 'sqlite' && d !== 'postgres') throw new Error(`--databases takes sqlite and/or postgres, got '${d}'`);
     return {
       duration: positive('duration', values.duration),

@@ -6,6 +6,7 @@ import { CATALOG_MIX, LARGE_MIX } from './mix.js';
 import { benchOptions } from './options.js';
 import { markdown, type Row } from './report.js';
 import { sandboxBench } from './sandboxes.js';
+import { eventsBench } from './events.js';
 import {
   ROOT, benchSeed, checkoutTree, databaseUrl, dropDatabase, pinning, removeTree, seedLarge, startGateway, startStore, type Tree,
 } from './servers.js';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
         rows.push(...(await sandboxBench(kind, trees[0]!, databaseUrl(kind, dir, 'sbx'), dir, pin, baselines[kind]!, options.duration)));
         await dropDatabase(kind, 'sbx');
       }
+      if (options.only.includes('events')) rows.push(...(await eventsBench(kind, trees[0]!, dir, pin, baselines[kind]!, options)));
       if (options.large > 0) await largeCatalog(kind);
     }
   } finally {

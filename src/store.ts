@@ -19,6 +19,9 @@ import { HostAllowList } from './webhooks/allow-list.js';
 import { WebhookSender } from './webhooks/sender.js';
 import { WebhookService } from './webhooks/service.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { StateService } from './events/state.js';
+import { RequestEvents } from './events/requests.js';
+import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
   return openDatabase<StoreSchema>({ url: config.databaseUrl, poolSize: config.dbPoolSize, sqlite: config.sqlite });
@@ -66,13 +69,16 @@ export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
+  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
+  const importer = new GatewayEventImporter(database, gateway, log);
   const shops = new ShopFactory(
     database,
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
+    importer,
   );
-  const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
   const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
+  const requestEvents = new RequestEvents(database, log);
   const allowList = new HostAllowList(config.webhooks.allowedHosts);
   const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }));
   const webhooks = new WebhookService(database, (id) => sandboxes.find(id), config.webhooks, allowList, () => worker.wake(), log);
@@ -80,7 +86,9 @@ export async function startStore(config: StoreConfig) {
   const services = {
     shops,
     sandboxes,
-    events: new EventService(database, sandboxes, config.events.maxPerSandbox),
+    events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
+    state: new StateService(shops, sandboxes, gateway),
+    requestEvents,
     gateway,
     webhooks,
     ping: async () => {
@@ -124,6 +132,7 @@ export async function startStore(config: StoreConfig) {
       await closeGracefully(app);
       await worker.stop();
       await sweeping;
+      await requestEvents.close();
       await database.close();
     },
   };

@@ -198,9 +198,9 @@ describe('MCP admin tools at /mcp/admin', () => {
     await expect(overHttp(`${store!.url}/mcp/admin`, { authorization: 'Bearer wrong-key-0123456789' })).rejects.toThrow(/401|Missing or invalid admin key/);
   });
 
-  it('create, read the events of, snapshot, advance the clock of, reset and restore a sandbox with the key', async () => {
+  it('create, read the events and state of, snapshot, advance the clock of, reset and restore a sandbox with the key', async () => {
     const client = await overHttp(`${store!.url}/mcp/admin`, admin);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock', 'get_events']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock', 'get_events', 'get_state']);
     const created = await use(client, 'create_sandbox', { now: '2026-01-01T12:00:00Z', seed: 7 });
     const id = created.sandbox_id;
     const shopper = await overHttp(`${created.store_url}/mcp`);
@@ -211,7 +211,11 @@ describe('MCP admin tools at /mcp/admin', () => {
     expect(await use(client, 'snapshot', { sandbox_id: id, name: 'with-cart' })).toMatchObject({ name: 'with-cart' });
     expect(await use(client, 'advance_clock', { sandbox_id: id, advance_seconds: 60 })).toEqual({ now: '2026-01-01T12:01:00.000Z' });
     expect(await toolError(client, 'advance_clock', { sandbox_id: id, advance_seconds: -1 })).toMatch(/advance_seconds: Input should be greater than or equal to 0/);
+    const before = await use(client, 'get_state', { sandbox_id: id });
+    expect(before.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(before.state.carts).toHaveLength(1);
     await use(client, 'reset_sandbox', { sandbox_id: id });
+    expect((await use(client, 'get_state', { sandbox_id: id })).state.carts).toEqual([]);
     expect(await toolError(shopper, 'get_cart', { cart_id })).toBe('Cart not found');
     const restored = await use(client, 'restore', { sandbox_id: id, name: 'with-cart' });
     expect(restored.clock.now).toBe('2026-01-01T12:00:00.000Z');

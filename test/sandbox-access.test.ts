@@ -21,7 +21,8 @@ describe('sandbox access and limits', () => {
 
   it('with ADMIN_API_KEY, management and /admin need the bearer key (401 otherwise); the shop API needs none', async () => {
     for (const [method, path] of [['GET', '/sandboxes'], ['POST', '/sandboxes'], ['GET', '/sandboxes/default'], ['POST', '/sandboxes/default/reset'],
-      ['POST', '/admin/products'], ['PUT', '/admin/catalog'], ['DELETE', '/sandboxes/default/admin/products/1']] as const) {
+      ['POST', '/admin/products'], ['PUT', '/admin/catalog'], ['DELETE', '/sandboxes/default/admin/products/1'],
+      ['GET', '/sandboxes/default/events'], ['GET', '/sandboxes/default/state']] as const) {
       for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: KEY }] as Record<string, string>[]) {
         const res = await call(method, `${keyed.url}${path}`, method === 'GET' ? undefined : {}, headers);
         expect(res.status, `${method} ${path}`).toBe(401);
@@ -42,6 +43,7 @@ describe('sandbox access and limits', () => {
   it('without a key on a non-loopback address, management and /admin are absent (404); the start-up log says so', async () => {
     expect((await call('GET', `${open.url}/sandboxes`)).status).toBe(404);
     expect((await call('POST', `${open.url}/admin/products`, {})).status).toBe(404);
+    expect((await call('GET', `${open.url}/sandboxes/default/events`)).status).toBe(404);
     expect((await call('GET', `${open.url}/products/1`)).status).toBe(200);
     expect(open.output()).toContain('sandbox management and /admin endpoints are disabled (404)');
   });

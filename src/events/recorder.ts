@@ -31,6 +31,14 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Which server an event happened on: gateway events are imported into the store's timeline. */
 export type EventSource = 'store' | 'gateway';
 
+/** One event to record: `at` in epoch ms of the sandbox clock, `data` a JSON object. */
+export interface NewEvent {
+  at: number;
+  type: EventType;
+  data: object;
+  source?: EventSource;
+}
+
 /**
  * Records one event in the caller's transaction (`db.q` must be the transaction handle, e.g. the
  * `tx.db` of `Shop.transact`), so the event exists exactly when the state change it describes
@@ -42,17 +50,30 @@ export type EventSource = 'store' | 'gateway';
  * of the transaction, after every other lock, so that row lock is held only for the commit.
  *
  * `at`: epoch milliseconds of the sandbox clock (`shop.clock.now()`). `data`: a JSON object.
- * Retention (MAX_EVENTS_PER_SANDBOX) is applied by the sweep, not here (events/repository.ts).
+ * Retention (MAX_EVENTS_PER_SANDBOX) is applied by the sweep and on reads, not here (repository.ts).
  */
 export async function recordEvent(db: ShopDb, at: number, type: EventType, data: object, source: EventSource = 'store'): Promise<number | undefined> {
+  return recordEvents(db, [{ at, type, data, source }]);
+}
+
+/**
+ * Records several events of one sandbox in order, with one counter update (as recordEvent, which
+ * it generalises). Returns the last seq, or undefined when the sandbox is gone or `events` is empty.
+ */
+export async function recordEvents(db: ShopDb, events: NewEvent[]): Promise<number | undefined> {
+  if (events.length === 0) return undefined;
   const row = await db.q
     .updateTable('sandboxes')
-    .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))
+    .set((eb) => ({ event_seq: eb('event_seq', '+', events.length) }))
     .where('sandbox', '=', db.key)
     .returning('event_seq')
     .executeTakeFirst();
   if (!row) return undefined;
-  const seq = Number(row.event_seq);
-  await db.q.insertInto('events').values({ sandbox: db.key, seq, at, source, type, data: JSON.stringify(data) }).execute();
-  return seq;
+  const last = Number(row.event_seq);
+  const first = last - events.length + 1;
+  await db.q
+    .insertInto('events')
+    .values(events.map((e, i) => ({ sandbox: db.key, seq: first + i, at: e.at, source: e.source ?? 'store', type: e.type, data: JSON.stringify(e.data) })))
+    .execute();
+  return last;
 }

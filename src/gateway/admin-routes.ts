@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { bearerMatches } from '../shared/bearer.js';
 import type { Answer } from './requests.js';
 import type { SandboxAdmin } from './sandboxes.js';
+import type { GatewayTimeline } from './timeline.js';
 
 /**
  * The management endpoints the store calls (issue-9 interface), under /admin/sandboxes. Not part
@@ -11,6 +12,8 @@ import type { SandboxAdmin } from './sandboxes.js';
  */
 export interface AdminRoutesOptions {
   admin: SandboxAdmin;
+  /** The sandbox's gateway events and canonical state, for the store's timeline and state hash (issue 10). */
+  timeline: GatewayTimeline;
   adminKey: string | undefined;
 }
 
@@ -20,7 +23,7 @@ const send = (reply: FastifyReply, answer: Answer) => (answer.status === 204 ? r
 
 type Params = { id: string; name: string };
 
-export async function adminRoutes(app: FastifyInstance, { admin, adminKey }: AdminRoutesOptions): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, { admin, timeline, adminKey }: AdminRoutesOptions): Promise<void> {
   if (adminKey !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
       if (!bearerMatches(req.headers.authorization, adminKey)) return reply.code(401).send({ status: 'failed', message: MISSING_ADMIN_KEY });
@@ -29,6 +32,8 @@ export async function adminRoutes(app: FastifyInstance, { admin, adminKey }: Adm
   const hidden = { schema: { hide: true } };
   app.post('/admin/sandboxes', hidden, async (req, reply) => send(reply, await admin.create(req.body)));
   app.get('/admin/sandboxes/:id', hidden, async (req, reply) => send(reply, await admin.get((req.params as Params).id)));
+  app.get('/admin/sandboxes/:id/events', hidden, async (req, reply) => send(reply, await timeline.events((req.params as Params).id, req.query as Record<string, unknown>)));
+  app.get('/admin/sandboxes/:id/state', hidden, async (req, reply) => send(reply, await timeline.state((req.params as Params).id)));
   app.delete('/admin/sandboxes/:id', hidden, async (req, reply) => send(reply, await admin.remove((req.params as Params).id)));
   app.post('/admin/sandboxes/:id/reset', hidden, async (req, reply) => send(reply, await admin.reset((req.params as Params).id, req.body)));
   app.put('/admin/sandboxes/:id/clock', hidden, async (req, reply) => send(reply, await admin.setClock((req.params as Params).id, req.body)));

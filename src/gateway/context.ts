@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import { ok } from '../shared/result.js';
+import { recordGatewayEvent, type GatewayEventType } from './events.js';
 import { GatewayRepository, type GatewaySchema } from './repository.js';
 
 export type Db = Kysely<GatewaySchema>;
@@ -39,6 +40,11 @@ export class GatewayContext {
     readonly ids: IdSource,
   ) {
     this.repo = new GatewayRepository(database.dialect, sandbox.key);
+  }
+
+  /** Records an event of this sandbox at `at` (its clock) in transaction `trx`, as its last statement (events.ts). */
+  async record(trx: Db, at: number, type: GatewayEventType, data: object): Promise<void> {
+    await recordGatewayEvent(trx, this.sandbox.key, at, type, data);
   }
 
   /** One transaction; every path through fn commits (answers that change nothing write nothing). */

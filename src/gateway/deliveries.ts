@@ -84,12 +84,13 @@ export class Deliveries {
     const job = await this.ctx.repo.job(trx, claim.paymentId);
     if (!job) return undefined;
     const message = JSON.parse(claim.payload) as { order_id: string; status: CallbackEvent };
+    const error = outcome.kind === 'delivered' ? null : outcome.kind === 'refused' ? outcome.detail : outcome.error;
     await this.ctx.repo.addAttempt(trx, {
       payment_id: claim.paymentId,
       attempt: claim.attempt,
       at: now,
       http_status: outcome.httpStatus,
-      error: outcome.kind === 'delivered' ? null : outcome.kind === 'refused' ? outcome.detail : outcome.error,
+      error,
       signed: outcome.signed ? 1 : 0,
       event: message.status,
     });
@@ -105,12 +106,19 @@ export class Deliveries {
       nextAttemptAt = now + backoffDelay(claim.attempt, this.options.callbackBaseDelayMs, this.options.random);
     }
     const changes = { state, attempts: claim.attempt, next_attempt_at: nextAttemptAt, updated_at: Date.now() };
+    const attempted = {
+      payment_id: claim.paymentId, order_id: message.order_id, event: message.status, attempt: claim.attempt,
+      status: outcome.httpStatus, error, outcome: outcome.kind,
+    };
     if (!(await this.ctx.repo.advanceJob(trx, claim.paymentId, claim.payload, changes))) {
+      await this.ctx.record(trx, now, 'callback.attempted', attempted);
       return { ...effect, stale: true, state: job.state, nextAttemptAt: undefined, refund: undefined };
     }
-    let refund: Refund | undefined;
-    if (message.status === 'success' && state === 'refused') refund = await refundWithin(this.ctx, this.ledger, trx, claim.paymentId, 'store_rejected', now);
-    if (message.status === 'success' && state === 'failed') refund = await refundWithin(this.ctx, this.ledger, trx, claim.paymentId, 'callback_undelivered', now);
+    const refundReason = message.status !== 'success' ? undefined : state === 'refused' ? 'store_rejected' : state === 'failed' ? 'callback_undelivered' : undefined;
+    // The account before the sandbox row (the event's seq), as a payment locks them: no deadlock.
+    if (refundReason) await this.ledger.balance(trx, true);
+    await this.ctx.record(trx, now, 'callback.attempted', attempted);
+    const refund: Refund | undefined = refundReason && (await refundWithin(this.ctx, this.ledger, trx, claim.paymentId, refundReason, now));
     return { ...effect, stale: false, state, nextAttemptAt: state === 'pending' ? nextAttemptAt : undefined, refund };
   }
 

@@ -54,10 +54,13 @@ export class Ledger {
     const { amount, recipient } = parsed.value;
     const answer = await this.ctx.tx(async (trx): Promise<Answer> => {
       const balance = await this.balance(trx, true);
+      const now = this.ctx.clock.now();
       if (amount.cents > balance) {
+        await this.ctx.record(trx, now, 'payment.failed', { recipient, amount: toAmount(amount.cents), reason: 'insufficient_funds' });
         return failed(402, MESSAGES.insufficientFunds, { balance: toAmount(balance), requested: toAmount(amount.cents) });
       }
-      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: this.ctx.clock.now() });
+      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: now });
+      await this.ctx.record(trx, now, 'payment.succeeded', { recipient, amount: toAmount(amount.cents) });
       return {
         status: 200,
         body: {

@@ -11,6 +11,11 @@ import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
 import { SandboxAdmin } from './sandboxes.js';
+import { GatewayTimeline } from './timeline.js';
+import { gatewayEvents } from './events.js';
+
+/** How often the gateway trims its event logs to MAX_EVENTS_PER_SANDBOX. */
+const EVENT_PRUNE_INTERVAL_MS = 5000;
 
 /**
  * `npm run start:payments`: the payments gateway on HOST:PAYMENTS_PORT with its own database
@@ -41,7 +46,11 @@ async function main(): Promise<void> {
   // Sandbox management: with ADMIN_API_KEY behind it, without one only on a loopback address.
   const adminEnabled = config.adminApiKey !== undefined || isLoopback(config.host);
   const admin = adminEnabled
-    ? { admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()), adminKey: config.adminApiKey }
+    ? {
+      admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()),
+      timeline: new GatewayTimeline(database, service.sandboxes),
+      adminKey: config.adminApiKey,
+    }
     : undefined;
   const app = buildGatewayApp({ service, admin, logger: log, accessLog: accessLogEnabled(config.log), ping });
 
@@ -52,6 +61,19 @@ async function main(): Promise<void> {
     throw error;
   }
   worker.start();
+  // The event logs keep the newest MAX_EVENTS_PER_SANDBOX per sandbox, pruned off the request path.
+  let pruning = Promise.resolve();
+  const pruner = setInterval(() => {
+    pruning = pruning.then(async () => {
+      try {
+        const deleted = await gatewayEvents.prune(database.db, config.maxEventsPerSandbox);
+        if (deleted > 0) log.info({ pruned_events: deleted }, 'event logs pruned');
+      } catch (error) {
+        log.error({ err: error }, 'event log pruning failed');
+      }
+    });
+  }, EVENT_PRUNE_INTERVAL_MS);
+  pruner.unref();
   if (!admin) log.warn({ host: config.host }, 'sandbox management endpoints disabled: set ADMIN_API_KEY to serve them on a non-loopback address');
   // The store warns about unsigned callbacks (it is the side that accepts them): once, not twice under npm start.
   const url = serverUrl(config.host, config.port);
@@ -75,6 +97,8 @@ async function main(): Promise<void> {
     (async () => {
       await closeGracefully(app); // requests in flight finish, with their inline callback
       await worker.stop(); // attempts in flight are recorded
+      clearInterval(pruner);
+      await pruning;
       await database.close();
     })().then(
       () => process.exit(0),

@@ -96,6 +96,9 @@ export class OrderPayments {
         created_at: now,
         updated_at: realNow,
       });
+      await this.ctx.record(trx, now, decline ? 'payment.failed' : 'payment.succeeded', {
+        payment_id: paymentId, order_id: orderId, amount: toAmount(amount.cents), ...(decline ? { reason: decline.reason } : {}),
+      });
       return { kind: 'new' as const, paymentId, payload, decline, entry, generation };
     });
 

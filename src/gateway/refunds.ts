@@ -47,6 +47,7 @@ export async function refundWithin(ctx: GatewayContext, ledger: Ledger, trx: Db,
     created_at: now,
   });
   if (reason !== 'store_rejected') await ctx.repo.replaceMessage(trx, paymentId, callbackPayload(payment, 'refunded', reason), now, Date.now());
+  await ctx.record(trx, now, 'payment.refunded', { payment_id: paymentId, order_id: payment.order_id, amount: toAmount(payment.amount_cents), reason });
   return { payment, reason, balanceCents: entry.balance_after_cents };
 }
 

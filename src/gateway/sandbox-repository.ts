@@ -128,9 +128,10 @@ export class SandboxRepository {
     for (const table of SANDBOXED_TABLES) await db.deleteFrom(table).where('sandbox', '=', key).execute();
   }
 
-  /** Deletes the sandbox's data and its row. */
+  /** Deletes the sandbox's data, its event log and its row. */
   async drop(db: Db, key: number): Promise<void> {
     await this.clear(db, key);
+    await db.deleteFrom('events').where('sandbox', '=', key).execute();
     await db.deleteFrom('sandboxes').where('key', '=', key).execute();
   }
 

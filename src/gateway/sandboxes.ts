@@ -5,6 +5,7 @@ import { ok } from '../shared/result.js';
 import type { Db } from './context.js';
 import { ACCOUNT_ID } from './ledger.js';
 import { DEFAULT_ACCOUNT } from './migrations.js';
+import { gatewayEvents } from './events.js';
 import type { GatewaySchema } from './repository.js';
 import { failed, type Answer } from './requests.js';
 import { CREATION_SNAPSHOT, ROOT, type SandboxRepository, type SandboxRow } from './sandbox-repository.js';
@@ -182,6 +183,8 @@ export class SandboxAdmin {
       if (!saved) return refuse(404, SANDBOX_MESSAGES.snapshotNotFound);
       await this.repo.clear(trx, row.key);
       await this.repo.copy(trx, saved.key, row.key);
+      // A reset starts a new timeline (its seq counts on); a restore is part of the history.
+      if (name === CREATION_SNAPSHOT) await gatewayEvents.clear(trx, row.key);
       // `default` keeps real time whatever the store sends.
       const time = clock.value && row.key !== ROOT.key ? { clock_frozen_at: clock.value.frozen_at, clock_offset_ms: clock.value.offset_ms } : {};
       await this.repo.update(trx, row.key, { id_counter: saved.id_counter, generation: row.generation + 1, ...time });

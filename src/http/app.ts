@@ -23,6 +23,8 @@ import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
+import type { StateService } from '../events/state.js';
+import type { RequestEvents } from '../events/requests.js';
 import type { SandboxService } from '../sandboxes/service.js';
 import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { webhookRoutes } from '../webhooks/routes.js';
@@ -46,11 +48,14 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
-  /** Sandbox timelines (issue 10). */
+  /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
   gateway: GatewayClient;
   webhooks: WebhookService;
+  state: StateService;
+  /** Queues `request` events after each answer (events/requests.ts). */
+  requestEvents: RequestEvents;
   /** Throws if the database does not answer. */
   ping(): Promise<void>;
 }
@@ -198,6 +203,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.root;
       done();
     });
+    // Off by default at the root: the hot path of the plain store API pays nothing for the timeline.
+    if (config.events.rootRequestEvents) scope.addHook('onResponse', services.requestEvents.hook);
     await scope.register(shopRoutes);
   });
 
@@ -209,6 +216,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       sandboxes.touch(row);
       req.shop = shops.forRow(row);
     });
+    // Inside sandboxes every request is part of the record (spec/sandboxes.md section 3).
+    scope.addHook('onResponse', services.requestEvents.hook);
     // The copies are the root's operations again: the document describes them once (see the sandboxes tag).
     scope.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, hide: true };
@@ -219,7 +228,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
-    await scope.register(eventRoutes, { events: services.events });
+    await scope.register(eventRoutes, { events: services.events, state: services.state });
     await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
     await scope.register(mcpAdminRoutes, mcp);
   });

@@ -54,5 +54,13 @@ const getEvents = operation({
   },
 });
 
+const getState = operation({
+  name: 'get_state', title: 'Read the canonical state', access: 'admin', method: 'GET', path: '/sandboxes/:sandbox_id/state', params: EventsParams,
+  description:
+    'The whole state of a sandbox in canonical form (catalog with stock, carts, orders with items and statuses, the gateway\'s balance, ledger and payments; ' +
+    'money as fixed-decimal text) and its sha256 `hash`: compare hashes, or diff states, to grade a run.',
+  next: (v) => `State hash ${String(v.hash)}.`,
+});
+
 /** The admin tools. */
-export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock, getEvents];
+export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock, getEvents, getState];

@@ -44,7 +44,7 @@ const INSTRUCTIONS: Record<ToolSet, string> = {
   shop: SHOP_INSTRUCTIONS,
   read: `${SHOP_INSTRUCTIONS} Only the tools that change nothing are served here.`,
   admin: 'Sandbox administration: create_sandbox answers a store_url; shop in that sandbox through the MCP endpoint <store_url>/mcp. ' +
-    'reset_sandbox, snapshot and restore, advance_clock and get_events work on one sandbox by its sandbox_id.',
+    'reset_sandbox, snapshot and restore, advance_clock, get_events and get_state work on one sandbox by its sandbox_id.',
 };
 
 /** Runs one tool call: arguments checked against the tool's schema, then the HTTP contract through the channel. */

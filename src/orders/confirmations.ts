@@ -6,6 +6,7 @@ import { parseMoney, toAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { alreadyProcessed, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
 import { orderRepository as orders } from './repository.js';
+import { recordEvent } from '../events/recorder.js';
 
 /** The body of POST /payments/confirm: what the gateway (or, unsigned, anyone) reports. */
 export interface PaymentOutcome {
@@ -56,6 +57,8 @@ export class PaymentConfirmations {
 
   async confirm(outcome: PaymentOutcome): Promise<Result<ConfirmResult>> {
     const verdict = outcome.status.toLowerCase();
+    // The gateway's news of this payment (payment.succeeded, ...) goes in the timeline before the order's change.
+    await this.shop.importGatewayEvents(true);
     const result = await this.shop.transact<ConfirmResult>(async ({ db: trx }) => {
       const order = await orders.find(trx, outcome.order_id);
       if (!order) return orderNotFound();
@@ -98,6 +101,9 @@ export class PaymentConfirmations {
     }
     if (verdict === 'success') await carts.delete(trx, order.cart_id); // a paid cart is done with; a failed one stays
     else await releaseStock(trx, order.id);
+    await recordEvent(trx, now, verdict === 'success' ? 'order.paid' : 'order.payment_failed', {
+      order_id: order.id, payment_id: outcome.payment_id ?? null, total: toAmount(order.total_cents), ...(verdict === 'failed' ? { reason: outcome.reason ?? null } : {}),
+    });
     return answer(order, target, message);
   }
 

@@ -10,6 +10,7 @@ import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
 import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
 import { orderRepository as orders } from './repository.js';
+import { recordEvent } from '../events/recorder.js';
 
 export type { ConfirmResult, PaymentOutcome } from './confirmations.js';
 
@@ -84,7 +85,12 @@ export class OrderService {
     // too. Not enough stock rolls the order back with everything else.
     const order = await this.createOrder(trx, ids, cartId, lines.value, now);
     const held = await this.holdStock(trx, lines.value);
-    return held.ok ? ok(order) : held;
+    if (!held.ok) return held;
+    await recordEvent(trx, now, 'order.created', {
+      order_id: order.order_id, cart_id: cartId, total: order.total,
+      items: lines.value.map((l) => ({ product_id: l.product_id, quantity: l.quantity, price: toAmount(l.price_cents) })),
+    });
+    return ok(order);
   }
 
   /** The state-change log line of a committed checkout. */
@@ -189,6 +195,7 @@ export class OrderService {
     if (status !== 'pending_payment') return alreadyProcessed(status);
     if (!(await orders.leavePending(trx, orderId, 'cancelled', now))) return lostRace(trx, orderId, now);
     await releaseStock(trx, orderId);
+    await recordEvent(trx, now, 'order.cancelled', { order_id: orderId, total: toAmount(order.total_cents) });
     const cancelled = await orders.find(trx, orderId);
     return ok(this.view(cancelled!, await orders.items(trx, orderId)));
   }
@@ -201,8 +208,10 @@ export class OrderService {
   /** Expires one order if it is pending past its deadline; true if this call did it. */
   async expire(orderId: string): Promise<boolean> {
     const result = await this.shop.transact(async ({ db: trx }) => {
-      if (!(await orders.leavePending(trx, orderId, 'expired', this.shop.clock.now()))) return ok(false);
+      const now = this.shop.clock.now();
+      if (!(await orders.leavePending(trx, orderId, 'expired', now))) return ok(false);
       await releaseStock(trx, orderId);
+      await recordEvent(trx, now, 'order.expired', { order_id: orderId });
       return ok(true);
     });
     const expired = result.ok && result.value;

@@ -17,6 +17,14 @@ interface GatewayAnswer {
 /** What became of a payment the store made for an order (payOrder). */
 export type PaymentAttempt = { outcome: 'accepted'; payment_id: string } | { outcome: 'declined'; reason: string; message: string };
 
+/** One event of the gateway's log of a sandbox: `at` in epoch ms of the sandbox clock. */
+export interface GatewayEvent {
+  seq: number;
+  at: number;
+  type: string;
+  data: object;
+}
+
 /** The gateway's half of a sandbox, as its management endpoints answer. */
 export interface GatewaySandbox {
   sandbox_id: string;
@@ -63,8 +71,8 @@ export class GatewayClient {
     return ok({ status: res.status, body: parsed });
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<Result<T>> {
-    const sent = await this.send(method, path, body, TIMEOUT_MS);
+  private async call<T>(method: string, path: string, body?: unknown, timeoutMs = TIMEOUT_MS): Promise<Result<T>> {
+    const sent = await this.send(method, path, body, timeoutMs);
     if (!sent.ok) return sent;
     const { status, body: parsed } = sent.value;
     if (status >= 200 && status < 300) return ok(parsed as T);
@@ -127,5 +135,15 @@ export class GatewayClient {
 
   setClock(sandboxId: string, clock: ClockState): Promise<Result<unknown>> {
     return this.call('PUT', GatewayClient.path(sandboxId, '/clock'), { clock });
+  }
+
+  /** The gateway's events of a sandbox with seq > `after`, oldest first (at most 1000 a call); unavailable after `timeoutMs`. */
+  events(sandboxId: string, after: number, timeoutMs = TIMEOUT_MS): Promise<Result<{ events: GatewayEvent[] }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, `/events?after=${after}`), undefined, timeoutMs);
+  }
+
+  /** The gateway's canonical part of a sandbox's state: balance, ledger and payments (gateway/timeline.ts). */
+  state(sandboxId: string): Promise<Result<{ state: Record<string, unknown> }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, '/state'));
   }
 }

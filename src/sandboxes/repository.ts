@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { SandboxKind, SandboxRow, StoreSchema } from '../db/schema.js';
+import { eventRepository } from '../events/repository.js';
 
 /**
  * The store's tables that hold a sandbox's state, parents before children, with the columns a
@@ -109,9 +110,10 @@ export const sandboxRepository = {
     for (const table of CHILDREN_FIRST) await db.deleteFrom(table).where('sandbox', '=', key).execute();
   },
 
-  /** Deletes a sandboxes row with its state and version. */
+  /** Deletes a sandboxes row with its state, version and events. */
   async remove(db: Kysely<StoreSchema>, key: number): Promise<void> {
     await sandboxRepository.clearState(db, key);
+    await eventRepository.clear(db, key);
     await db.deleteFrom('catalog_version').where('sandbox', '=', key).execute();
     await db.deleteFrom('sandboxes').where('sandbox', '=', key).execute();
   },

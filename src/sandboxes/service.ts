@@ -9,6 +9,8 @@ import { fail, ok, type Result } from '../shared/result.js';
 import type { GatewayClient } from './gateway-client.js';
 import { sandboxRepository as sandboxes, type SandboxCounts } from './repository.js';
 import { clockOf, type ClockState, type ShopFactory } from './shop.js';
+import { eventRepository } from '../events/repository.js';
+import { recordEvent } from '../events/recorder.js';
 
 /** Public sandbox ids (the contract) and snapshot names (the gateway interface). */
 export const SANDBOX_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -193,11 +195,21 @@ export class SandboxService {
    * Replaces a sandbox's state with a hidden row's (its creation state, or a snapshot): data,
    * clock and id counter, with the gateway's half in the same step.
    */
-  private async restoreFrom(row: SandboxRow, source: SandboxRow, clock: ClockState, gatewayHalf: () => Promise<Result<unknown>>): Promise<Result<void>> {
+  private async restoreFrom(
+    row: SandboxRow,
+    source: SandboxRow,
+    clock: ClockState,
+    event: { type: 'sandbox.reset' } | { type: 'snapshot.restored'; snapshot: string },
+    gatewayHalf: () => Promise<Result<unknown>>,
+  ): Promise<Result<void>> {
     return this.database.transact(async (trx) => {
       await sandboxes.clearState(trx, row.sandbox);
       await sandboxes.copyState(trx, source.sandbox, row.sandbox);
       await sandboxes.update(trx, row.sandbox, { ...clock, id_counter: source.id_counter, last_used_at: Date.now() });
+      // A reset starts a new timeline (seq counts on, so a resumed stream misses nothing); a restore is part of the history.
+      if (event.type === 'sandbox.reset') await eventRepository.clear(trx, row.sandbox);
+      const db = { q: trx, key: row.sandbox };
+      await recordEvent(db, clockOf(clock).now(), event.type, event.type === 'snapshot.restored' ? { snapshot: event.snapshot } : {});
       const gateway = await gatewayHalf();
       return gateway.ok ? ok(undefined) : gateway;
     });
@@ -215,7 +227,7 @@ export class SandboxService {
     if (!origin) return fail('unavailable', 'Sandbox has no creation state to reset to');
     // The template has no clock of its own: the sandbox's start (its `now`), or real time.
     const clock: ClockState = origin.kind === 'template' ? { frozen_at: row.start_at, offset_ms: 0 } : { frozen_at: origin.frozen_at, offset_ms: origin.offset_ms };
-    const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, () => this.gateway.reset(id, clock));
+    const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, { type: 'sandbox.reset' }, () => this.gateway.reset(id, clock));
     if (!result.ok) return result;
     this.log.info({ sandbox_id: id }, 'sandbox reset');
     for (const listener of this.resetListeners) await listener(row).catch((error: unknown) => this.log.error({ err: error, sandbox_id: id }, 'after-reset step failed'));
@@ -254,7 +266,7 @@ export class SandboxService {
     const snapshot = SNAPSHOT_NAME.test(name) ? await sandboxes.findHidden(this.db, row.sandbox, 'snapshot', name) : undefined;
     if (!snapshot) return fail('not_found', 'Snapshot not found');
     const clock: ClockState = { frozen_at: snapshot.frozen_at, offset_ms: snapshot.offset_ms };
-    const result = await this.restoreFrom(row, snapshot, clock, () => this.gateway.restore(id, name, clock));
+    const result = await this.restoreFrom(row, snapshot, clock, { type: 'snapshot.restored', snapshot: name }, () => this.gateway.restore(id, name, clock));
     if (!result.ok) return result;
     this.log.info({ sandbox_id: id, snapshot: name }, 'snapshot restored');
     return this.get(id);
@@ -294,7 +306,11 @@ export class SandboxService {
     const clock: ClockState = row.frozen_at !== null ? { frozen_at: target, offset_ms: 0 } : { frozen_at: null, offset_ms: target - Date.now() };
     const gateway = await this.gateway.setClock(id, clock);
     if (!gateway.ok) return gateway;
-    await sandboxes.update(this.db, row.sandbox, clock);
+    await this.database.transact(async (trx) => {
+      await sandboxes.update(trx, row.sandbox, clock);
+      await recordEvent({ q: trx, key: row.sandbox }, target, 'clock.advanced', { from: iso(current), to: iso(target), advanced_seconds: (target - current) / 1000 });
+      return ok(undefined);
+    });
     const shop = this.shops.forRow({ ...row, ...clock });
     const expired = await shop.orders.expireDue();
     const carts = await shop.carts.sweep();

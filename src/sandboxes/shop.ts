@@ -101,6 +101,11 @@ export class Shop {
     return this.factory.settings;
   }
 
+  /** Brings this sandbox's new gateway events into its timeline (events/gateway-import.ts); `duringCallback`: briefly. */
+  importGatewayEvents(duringCallback = false): Promise<void> {
+    return this.factory.gatewayEvents.import(this.sandbox, duringCallback);
+  }
+
   get catalog(): CatalogService {
     return (this.services.catalog ??= new CatalogService(new CatalogRepository(this.db.q, this.factory.database.dialect, this.sandbox.key), this.factory.catalogCache(this.sandbox.key), {
       clock: this.clock,
@@ -133,6 +138,8 @@ export class ShopFactory {
     readonly database: Database<StoreSchema>,
     readonly settings: ShopSettings,
     readonly log: Logger,
+    /** Imports a sandbox's gateway events into its timeline (events/gateway-import.ts). */
+    readonly gatewayEvents: { import(sandbox: { key: number; id: string }, duringCallback: boolean): Promise<void> },
   ) {
     this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null);
   }

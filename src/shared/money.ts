@@ -46,3 +46,10 @@ export function parseMoney(value: unknown): MoneyParse {
   if (!Number.isSafeInteger(cents)) return { ok: false, message: MONEY_MESSAGES.tooLarge };
   return { ok: true, cents };
 }
+
+/** 17998 -> "179.98": exact fixed-decimal text for canonical forms (state hashes), never a binary double. */
+export const toFixedAmount = (cents: Cents): string => {
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+};
