@@ -6,14 +6,14 @@ import { databaseUrl, dropDatabase, startStore, type Tree } from './servers.js';
 
 /**
  * The cost of the event timeline on the hot path (issue 10): the root catalog reads of the mix on
- * two stores, one with ROOT_REQUEST_EVENTS off (the default: nothing is recorded for them) and
- * one with it on (a `request` event per read, written after the answer), measured alternately
+ * two stores, one with ROOT_EVENTS=off (the default: nothing is recorded at the root) and
+ * one with ROOT_EVENTS=all (a `request` event per read, written after the answer), measured alternately
  * `rounds` times. Each "on" row's name carries its ratio to the "off" figure.
  */
 export async function eventsBench(kind: string, tree: Tree, dir: string, prefix: string[], baseline: number, options: BenchOptions): Promise<Row[]> {
   const settings = [
-    { label: 'ROOT_REQUEST_EVENTS=false (default)', tag: 'evoff', env: { ROOT_REQUEST_EVENTS: 'false' } },
-    { label: 'ROOT_REQUEST_EVENTS=true', tag: 'evon', env: { ROOT_REQUEST_EVENTS: 'true' } },
+    { label: 'ROOT_EVENTS=off (default)', tag: 'evoff', env: { ROOT_EVENTS: 'off' } },
+    { label: 'ROOT_EVENTS=all', tag: 'evon', env: { ROOT_EVENTS: 'all' } },
   ];
   const stores = [];
   try {

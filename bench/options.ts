@@ -34,8 +34,8 @@ every figure also as a ratio to the baseline (and, with --against, to the other 
   --out <file>         where the Markdown table goes (default bench/results/run-<time>.md;
                        pass --out bench/results.md to replace the committed table)
   --only <list>        catalog, purchases, sandboxes and/or events (default all; --only= runs none,
-                       for --large alone). events: root catalog reads with ROOT_REQUEST_EVENTS
-                       off (the default) and on, measured alternately
+                       for --large alone). events: root catalog reads with ROOT_EVENTS=off
+                       (the default) and ROOT_EVENTS=all, measured alternately
   --no-pin             do not pin servers to CPU 0 and the load generator to CPU 1
   --help               this text
 `;

@@ -112,14 +112,21 @@ export interface StoreConfig {
 export interface EventsConfig {
   /** MAX_EVENTS_PER_SANDBOX: events kept per sandbox, oldest dropped first (spec section 5). */
   maxPerSandbox: number;
-  /** ROOT_REQUEST_EVENTS: record `request` events at the root too (always recorded inside sandboxes). */
-  rootRequestEvents: boolean;
+  /**
+   * ROOT_EVENTS: what the root shop (`default`) records; sandboxes always record everything.
+   * `off` (default): nothing, so the plain store API pays nothing for the timeline (on PostgreSQL a
+   * gapless seq serialises the commits of one shop); `changes`: state changes; `all`: requests too.
+   */
+  root: RootEvents;
 }
+
+export type RootEvents = 'off' | 'changes' | 'all';
+const ROOT_EVENTS: readonly RootEvents[] = ['off', 'changes', 'all'];
 
 function eventsConfig(env: Env): EventsConfig {
   return {
     maxPerSandbox: integer(env, 'MAX_EVENTS_PER_SANDBOX', 10_000, 1, 10_000_000),
-    rootRequestEvents: oneOf(env, 'ROOT_REQUEST_EVENTS', 'false', ['true', 'false'] as const) === 'true',
+    root: oneOf(env, 'ROOT_EVENTS', 'off', ROOT_EVENTS),
   };
 }
 
@@ -255,6 +262,8 @@ export interface GatewayConfig {
   adminApiKey: string | undefined;
   /** MAX_EVENTS_PER_SANDBOX: the gateway's own event log keeps at most this many per sandbox. */
   maxEventsPerSandbox: number;
+  /** ROOT_EVENTS (see EventsConfig): whether the root's payments and callbacks are recorded. */
+  rootEvents: boolean;
   log: LogConfig;
 }
 
@@ -274,6 +283,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     callbackPollIntervalMs: integer(env, 'CALLBACK_POLL_INTERVAL_MS', 200, 10, 60_000),
     adminApiKey: read(env, 'ADMIN_API_KEY', '') || undefined,
     maxEventsPerSandbox: eventsConfig(env).maxPerSandbox,
+    rootEvents: eventsConfig(env).root !== 'off',
     log: logConfig(env),
   };
 }

@@ -21,6 +21,7 @@ import { WebhookService } from './webhooks/service.js';
 import { WebhookWorker } from './webhooks/worker.js';
 import { StateService } from './events/state.js';
 import { RequestEvents } from './events/requests.js';
+import { setRootTimeline } from './shared/timeline.js';
 import { GatewayEventImporter } from './events/gateway-import.js';
 
 export function openStoreDatabase(config: StoreConfig): Database<StoreSchema> {
@@ -67,6 +68,7 @@ export function announceStore(config: StoreConfig, log: Logger): void {
 /** Starts one store process: HTTP server, the sweeper that expires orders and idle carts, and the webhook worker. */
 export async function startStore(config: StoreConfig) {
   const log = pino(loggerOptions(config.log, 'store'));
+  setRootTimeline(config.events.root !== 'off');
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
   const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);

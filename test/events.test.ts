@@ -42,7 +42,8 @@ describe('events', () => {
   let gateway: ServerProcess;
 
   beforeAll(async () => {
-    const pair = await startPair({ env: { MAX_EVENTS_PER_SANDBOX: String(KEEP), SWEEP_INTERVAL_MS: '200' } });
+    // ROOT_EVENTS=changes: the root records its state changes (not its requests); off by default.
+    const pair = await startPair({ env: { MAX_EVENTS_PER_SANDBOX: String(KEEP), SWEEP_INTERVAL_MS: '200', ROOT_EVENTS: 'changes' } });
     store = pair.stores[0]!;
     gateway = pair.gateway;
   });

@@ -172,29 +172,34 @@ describe('real answers match the OpenAPI documents', () => {
     try {
       const hooks = '/sandboxes/{sandbox_id}/webhooks';
       const one = `${hooks}/{webhook_id}`;
-      const created = await s.check('POST', '/sandboxes/default/webhooks', 201, { body: { url: `${receiver.url}/h`, events: ['cart.created'] }, template: hooks });
-      await s.check('POST', '/sandboxes/default/webhooks', 422, { body: { url: 'http://example.com/h', events: ['*'] }, template: hooks });
-      await s.check('POST', '/sandboxes/default/webhooks', 422, { body: { url: `${receiver.url}/h`, events: ['order.shipped'] }, template: hooks });
+      // The root records no events by default (ROOT_EVENTS=off): subscribing there says so.
+      await s.check('POST', '/sandboxes/default/webhooks', 409, { body: { url: `${receiver.url}/h`, events: ['*'] }, template: hooks });
+      // ...and the carts and orders the tests above made at the root left no events.
+      expect((await call('GET', `${store!.url}/sandboxes/default/events`)).body).toEqual({ events: [] });
+      expect((await call('POST', `${store!.url}/sandboxes`, { sandbox_id: 'oa-hooks' })).status).toBe(201);
+      const created = await s.check('POST', '/sandboxes/oa-hooks/webhooks', 201, { body: { url: `${receiver.url}/h`, events: ['cart.created'] }, template: hooks });
+      await s.check('POST', '/sandboxes/oa-hooks/webhooks', 422, { body: { url: 'http://example.com/h', events: ['*'] }, template: hooks });
+      await s.check('POST', '/sandboxes/oa-hooks/webhooks', 422, { body: { url: `${receiver.url}/h`, events: ['order.shipped'] }, template: hooks });
       await s.check('POST', '/sandboxes/nope/webhooks', 404, { body: { url: `${receiver.url}/h`, events: ['*'] }, template: hooks });
-      await s.check('POST', '/sandboxes/default/webhooks', 415, { body: '{}', headers: { 'content-type': 'text/plain' }, template: hooks });
-      await s.check('GET', '/sandboxes/default/webhooks', 200, { template: hooks });
+      await s.check('POST', '/sandboxes/oa-hooks/webhooks', 415, { body: '{}', headers: { 'content-type': 'text/plain' }, template: hooks });
+      await s.check('GET', '/sandboxes/oa-hooks/webhooks', 200, { template: hooks });
       const id = created.body.webhook_id as string;
-      await s.check('GET', `/sandboxes/default/webhooks/${id}`, 200, { template: one });
-      await s.check('GET', '/sandboxes/default/webhooks/wh_nope', 404, { template: one });
-      await pendingOrder(store!.url, [[6, 1]]);
+      await s.check('GET', `/sandboxes/oa-hooks/webhooks/${id}`, 200, { template: one });
+      await s.check('GET', '/sandboxes/oa-hooks/webhooks/wh_nope', 404, { template: one });
+      await pendingOrder(`${store!.url}/sandboxes/oa-hooks`, [[6, 1]]);
       const log = `${one}/deliveries`;
       await eventually(async () => receiver.calls.length > 0);
       const attempts = await eventually(async () => {
-        const res = await s.check('GET', `/sandboxes/default/webhooks/${id}/deliveries`, 200, { template: log });
+        const res = await s.check('GET', `/sandboxes/oa-hooks/webhooks/${id}/deliveries`, 200, { template: log });
         return res.body.length > 0 ? res.body : undefined;
       });
-      await s.check('GET', `/sandboxes/default/webhooks/${id}/deliveries?limit=0`, 422, { template: log });
-      await s.check('GET', '/sandboxes/default/webhooks/wh_nope/deliveries', 404, { template: log });
+      await s.check('GET', `/sandboxes/oa-hooks/webhooks/${id}/deliveries?limit=0`, 422, { template: log });
+      await s.check('GET', '/sandboxes/oa-hooks/webhooks/wh_nope/deliveries', 404, { template: log });
       const redeliver = `${log}/{delivery_id}/redeliver`;
-      await s.check('POST', `/sandboxes/default/webhooks/${id}/deliveries/${attempts[0].delivery_id}/redeliver`, 202, { template: redeliver });
-      await s.check('POST', `/sandboxes/default/webhooks/${id}/deliveries/dlv_nope/redeliver`, 404, { template: redeliver });
-      await s.check('DELETE', `/sandboxes/default/webhooks/${id}`, 204, { template: one });
-      await s.check('DELETE', `/sandboxes/default/webhooks/${id}`, 404, { template: one });
+      await s.check('POST', `/sandboxes/oa-hooks/webhooks/${id}/deliveries/${attempts[0].delivery_id}/redeliver`, 202, { template: redeliver });
+      await s.check('POST', `/sandboxes/oa-hooks/webhooks/${id}/deliveries/dlv_nope/redeliver`, 404, { template: redeliver });
+      await s.check('DELETE', `/sandboxes/oa-hooks/webhooks/${id}`, 204, { template: one });
+      await s.check('DELETE', `/sandboxes/oa-hooks/webhooks/${id}`, 404, { template: one });
     } finally {
       await receiver.stop();
     }

@@ -17,7 +17,8 @@ import { cartWith, shutdown, sleep } from './helpers/shop.js';
  * deliveries a receiver verifies with its own HMAC, type filters, retries of a failing receiver,
  * a store restart in the middle of a delivery, redelivery, the host allow-list and redirects.
  */
-const ENV = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_POLL_INTERVAL_MS: '50' };
+// ROOT_EVENTS=changes: the root's timeline (off by default) feeds the test of webhooks on `default`.
+const ENV = { WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_POLL_INTERVAL_MS: '50', ROOT_EVENTS: 'changes' };
 
 /** The receiver's check, as the README shows it: HMAC-SHA256(secret, "<t>.<raw body>"), fresh t. */
 function verify(secret: string, call: ReceivedCallback): boolean {

@@ -4,6 +4,7 @@ import type { StoreSchema } from '../db/schema.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
 import { ok } from '../shared/result.js';
 import { recordEvents, type EventType } from './recorder.js';
+import { keepsTimeline } from '../shared/timeline.js';
 
 /** The gateway answers at most this many events a call: a full page means there may be more. */
 const PAGE = 1000;
@@ -37,6 +38,7 @@ export class GatewayEventImporter {
    * `duringCallback`: one page, waiting at most CALLBACK_IMPORT_TIMEOUT_MS for the gateway.
    */
   async import(sandbox: { key: number; id: string }, duringCallback = false): Promise<void> {
+    if (!keepsTimeline(sandbox.key)) return; // the gateway records nothing there either
     try {
       if (duringCallback) await this.importPage(sandbox, CALLBACK_IMPORT_TIMEOUT_MS);
       else while (await this.importPage(sandbox)) {

@@ -1,4 +1,5 @@
 import type { ShopDb } from '../sandboxes/shop.js';
+import { keepsTimeline } from '../shared/timeline.js';
 
 /**
  * Every event type of a sandbox's timeline (spec/sandboxes.md section 3). `request` events carry
@@ -58,10 +59,11 @@ export async function recordEvent(db: ShopDb, at: number, type: EventType, data:
 
 /**
  * Records several events of one sandbox in order, with one counter update (as recordEvent, which
- * it generalises). Returns the last seq, or undefined when the sandbox is gone or `events` is empty.
+ * it generalises). Returns the last seq, or undefined when the sandbox is gone, `events` is empty
+ * or the shop keeps no timeline (the root with ROOT_EVENTS=off).
  */
 export async function recordEvents(db: ShopDb, events: NewEvent[]): Promise<number | undefined> {
-  if (events.length === 0) return undefined;
+  if (events.length === 0 || !keepsTimeline(db.key)) return undefined;
   const row = await db.q
     .updateTable('sandboxes')
     .set((eb) => ({ event_seq: eb('event_seq', '+', events.length) }))

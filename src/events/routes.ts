@@ -85,7 +85,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService; stat
       operationId: 'listSandboxEvents', tags: ['sandboxes'],
       summary: 'What happened in a sandbox: store and gateway events in one ordered timeline',
       description: `Events with seq > \`after\`, oldest first, at most \`limit\` (${MAX_EVENTS_PER_READ}); page on with \`after\` = the last seq received. ` +
-        'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too (its request events only with ROOT_REQUEST_EVENTS=true). ' +
+        'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too, but records nothing unless the store runs with ROOT_EVENTS=changes or all. ' +
         'With `Accept: text/event-stream` the answer is a live Server-Sent-Events stream instead: each event as `id: <seq>`, `event: <type>`, `data: <the event as JSON>`, ' +
         'starting after `after` or the `Last-Event-ID` header (resume), with a heartbeat comment every 15 s while idle.',
       params: EventsParams,

@@ -1,4 +1,5 @@
 import type { Db } from './context.js';
+import { keepsTimeline } from '../shared/timeline.js';
 
 /** The event types the gateway records (a subset of the store's EventType, spec/sandboxes.md section 3). */
 export type GatewayEventType = 'payment.succeeded' | 'payment.failed' | 'payment.refunded' | 'callback.attempted' | 'fault.fired';
@@ -18,9 +19,11 @@ export interface GatewayEvent {
  * PostgreSQL the row stays locked until commit, so call it last, after the account lock). `at`:
  * epoch ms of the sandbox clock; `data`: a JSON object (amounts as numbers with at most two
  * decimals). Returns the seq, or undefined when the sandbox is gone. The store imports these
- * into the sandbox's timeline (src/events/gateway-import.ts).
+ * into the sandbox's timeline (src/events/gateway-import.ts). Nothing at the root with
+ * ROOT_EVENTS=off, like the store (keepsTimeline).
  */
 export async function recordGatewayEvent(db: Db, sandbox: number, at: number, type: GatewayEventType, data: object): Promise<number | undefined> {
+  if (!keepsTimeline(sandbox)) return undefined;
   const row = await db
     .updateTable('sandboxes')
     .set((eb) => ({ event_seq: eb('event_seq', '+', 1) }))

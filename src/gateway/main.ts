@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { isLoopback, loadGatewayConfig, loadOrExit, redactUrl } from '../config.js';
+import { setRootTimeline } from '../shared/timeline.js';
 import { sql } from 'kysely';
 import { openMigrated } from '../db/database.js';
 import { closeGracefully, listen, serverUrl } from '../http/server.js';
@@ -25,6 +26,7 @@ const EVENT_PRUNE_INTERVAL_MS = 5000;
 async function main(): Promise<void> {
   const config = loadOrExit(loadGatewayConfig);
   const log = pino(loggerOptions(config.log, 'payments'));
+  setRootTimeline(config.rootEvents);
   const database = await openMigrated<GatewaySchema>(
     'PAYMENTS_DATABASE_URL',
     { url: config.databaseUrl, sqlite: config.sqlite },

@@ -203,8 +203,8 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
       req.shop = shops.root;
       done();
     });
-    // Off by default at the root: the hot path of the plain store API pays nothing for the timeline.
-    if (config.events.rootRequestEvents) scope.addHook('onResponse', services.requestEvents.hook);
+    // Off by default at the root (ROOT_EVENTS): the hot path of the plain store API pays nothing for the timeline.
+    if (config.events.root === 'all') scope.addHook('onResponse', services.requestEvents.hook);
     await scope.register(shopRoutes);
   });
 

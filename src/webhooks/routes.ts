@@ -92,7 +92,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       ),
       response: responses(WithSecret, { ...WEBHOOK, secret: SECRET }, {
         admin: true, created: true, body: true, 404: SANDBOX_404,
-        409: ['Webhook limit reached (MAX_WEBHOOKS=10): delete one first'],
+        409: ['Webhook limit reached (MAX_WEBHOOKS=10): delete one first', 'The default shop records no events (ROOT_EVENTS=off): start the store with ROOT_EVENTS=changes, or subscribe in a sandbox'],
         422: { type: 'literal_error', loc: ['body', 'events', 0], msg: "Input should be 'request', 'cart.created', … or '*'", input: 'order.shipped' },
         invalid: [HOST_REFUSED, "url must use http or https, got 'ftp'"],
       }),

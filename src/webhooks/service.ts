@@ -4,6 +4,7 @@ import type { WebhookConfig } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema, WebhookDeliveryState, WebhookRow } from '../db/schema.js';
 import { randomHex } from '../shared/ids.js';
+import { keepsTimeline } from '../shared/timeline.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { HostAllowList } from './allow-list.js';
 import { webhookRepository as repo } from './repository.js';
@@ -55,6 +56,8 @@ export interface RedeliveryQueued {
 const iso = (ms: number): string => new Date(Number(ms)).toISOString();
 const sandboxNotFound = () => fail('not_found', 'Sandbox not found');
 const webhookNotFound = () => fail('not_found', 'Webhook not found');
+/** The root records nothing by default, so a subscription there would never fire: say why instead. */
+const ROOT_OFF = 'The default shop records no events (ROOT_EVENTS=off): start the store with ROOT_EVENTS=changes, or subscribe in a sandbox';
 
 /**
  * Webhook subscriptions of a sandbox and their delivery log (spec/sandboxes.md section 3); the
@@ -91,6 +94,7 @@ export class WebhookService {
   async create(sandboxId: string, input: SubscribeInput): Promise<Result<WebhookWithSecret>> {
     const sandbox = await this.findSandbox(sandboxId);
     if (!sandbox) return sandboxNotFound();
+    if (!keepsTimeline(sandbox.sandbox)) return fail('exists', ROOT_OFF);
     const problem = this.allowList.problem(input.url);
     if (problem) return fail('invalid', problem);
     const row: WebhookRow = {
