@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FAULT_RULES } from './faults/rules.js';
 /**
  * Every setting of both processes is read here, once, from the environment.
  * A wrong value stops start-up with a message that names the variable.
@@ -158,6 +159,8 @@ export interface SandboxConfig {
   ttlSeconds: number;
   maxSandboxes: number;
   maxCatalogProducts: number;
+  /** Fault rules per sandbox at most (spec/sandboxes.md section 5). */
+  maxFaultRules: number;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can reach a server listening there. */
@@ -182,6 +185,7 @@ function sandboxConfig(env: Env, host: string, port: number, production: boolean
     ttlSeconds: integer(env, 'SANDBOX_TTL_SECONDS', 86400, 1),
     maxSandboxes: integer(env, 'MAX_SANDBOXES', 1000, 0, 1_000_000),
     maxCatalogProducts: integer(env, 'MAX_CATALOG_PRODUCTS', 100_000, 1, 10_000_000),
+    maxFaultRules: integer(env, 'MAX_FAULT_RULES', DEFAULT_MAX_FAULT_RULES, 0, 10_000),
   };
 }
 

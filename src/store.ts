@@ -9,6 +9,10 @@ import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
 import { loggerOptions } from './http/logger.js';
+import { recordEvent } from './events/recorder.js';
+import { FaultBook, firedEventData } from './faults/book.js';
+import { FaultRepository } from './faults/repository.js';
+import { FaultService } from './faults/service.js';
 import { GatewayClient } from './sandboxes/gateway-client.js';
 import { SandboxService } from './sandboxes/service.js';
 import { ShopFactory } from './sandboxes/shop.js';
@@ -71,6 +75,7 @@ export async function startStore(config: StoreConfig) {
   setRootTimeline(config.events.root !== 'off');
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));
+  const faultBook = new FaultBook(database.db, new FaultRepository('sandbox'), 'store');
   const gateway = new GatewayClient(config.sandboxes.paymentsUrl, config.sandboxes.adminApiKey);
   const importer = new GatewayEventImporter(database, gateway, log);
   const shops = new ShopFactory(
@@ -78,16 +83,22 @@ export async function startStore(config: StoreConfig) {
     { cartTtlMs: config.cartTtlSeconds * 1000, orderTtlMs: config.orderTtlSeconds * 1000, catalogMemoryProducts: config.catalogMemoryProducts },
     log,
     importer,
+    faultBook,
+    // Every fired fault is an event of its sandbox (spec/sandboxes.md section 3).
+    async (q, fired) => {
+      await recordEvent({ q, key: fired.key }, fired.at, 'fault.fired', firedEventData(fired));
+    },
   );
-  const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log);
+  const sandboxes = new SandboxService(database, shops, gateway, config.sandboxes, log, faultBook);
   const requestEvents = new RequestEvents(database, log);
   const allowList = new HostAllowList(config.webhooks.allowedHosts);
-  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }));
+  const worker = new WebhookWorker(database, config.webhooks, allowList, new WebhookSender(config.webhooks.timeoutMs), log.child({ component: 'webhooks' }), importer);
   const webhooks = new WebhookService(database, (id) => sandboxes.find(id), config.webhooks, allowList, () => worker.wake(), log);
   sandboxes.onReset((row) => webhooks.afterReset(row));
   const services = {
     shops,
     sandboxes,
+    faults: new FaultService(database, faultBook, gateway, (id) => sandboxes.find(id), config.sandboxes.maxFaultRules, log),
     events: new EventService(database, sandboxes, importer, config.events.maxPerSandbox),
     state: new StateService(shops, sandboxes, gateway),
     requestEvents,

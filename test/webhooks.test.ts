@@ -10,7 +10,7 @@ import { eventually, Receiver, type ReceivedCallback } from './gateway-receiver.
 import { explainPlan, openRecordingStore } from './helpers/plans.js';
 import { call, freePort, freshDatabaseUrl, startGateway, startStore, type ServerProcess } from './helpers/processes.js';
 import { createSandbox } from './helpers/sandboxes.js';
-import { cartWith, shutdown, sleep } from './helpers/shop.js';
+import { cartWith, pendingOrder, shutdown, sleep } from './helpers/shop.js';
 
 /**
  * Webhooks (spec/sandboxes.md section 3) through real servers and a real receiver: signed
@@ -104,6 +104,18 @@ describe('webhooks', () => {
     expect(listed.body.map((w: any) => w.webhook_id)).toEqual([some.body.webhook_id, all.body.webhook_id]);
     expect(listed.body[0].secret).toBeUndefined();
     expect((await admin('GET', `/sandboxes/${box.sandbox_id}/webhooks/${all.body.webhook_id}`)).body.secret).toBe(secret);
+  });
+
+  it("gateway events (callback.attempted) are delivered without anyone reading the timeline", async () => {
+    const box = await createSandbox(store.url);
+    const hook = await admin('POST', `/sandboxes/${box.sandbox_id}/webhooks`, { url: `${receiver.url}/gw`, events: ['payment.succeeded', 'callback.attempted'] });
+    expect(hook.status, hook.text).toBe(201);
+    const order = await pendingOrder(box.store_url, [[1, 1]]);
+    const paid = await call('POST', `${box.payments_url}/payments/orders`, { order_id: order.order_id, amount: order.total });
+    expect(paid.status, paid.text).toBe(200);
+    const got = await until(async () => (callsFor('gw').length >= 2 ? callsFor('gw') : undefined));
+    expect(got.map((c) => c.body.type)).toEqual(['payment.succeeded', 'callback.attempted']);
+    expect(got[1]!.body.data).toMatchObject({ order_id: order.order_id, payment_id: paid.body.payment_id, status: 200 });
   });
 
   it('a failing receiver (500 twice, then 200) gets retries of the same body; redelivery sends it once more as a new attempt', async () => {

@@ -83,6 +83,8 @@ export class CartService {
     next: (current: number | undefined) => number,
   ): Promise<Result<CartLineChange>> {
     await this.releaseExpiredHolds();
+    // An out_of_stock fault fires (and is counted) before the work: the refusal below rolls back.
+    const faulted = quantity > 0 && (await this.shop.faults.fireFirst(undefined, 'out_of_stock', { product_id: productId, cart_id: cartId }, (r) => r.product_id === productId)) !== undefined;
     return this.shop.transact(async ({ db: trx }) => {
       const now = this.shop.clock.now();
       // Touched first: a failure below rolls the touch back with everything else.
@@ -98,7 +100,8 @@ export class CartService {
         await recordEvent(trx, now, 'cart.item_removed', { cart_id: cartId, product_id: productId });
       } else {
         // The cart may not hold more than can still be sold; checkout re-checks under reservation.
-        if (wanted > product.stock) return notEnoughStock(product.name, wanted, product.stock);
+        const stock = faulted ? 0 : product.stock;
+        if (wanted > stock) return notEnoughStock(product.name, wanted, stock);
         await carts.setLine(trx, cartId, productId, wanted);
         // Adding to a line already in the cart is still an add: the event says what the client did.
         const type = minimum === 1 ? 'cart.item_added' : 'cart.item_updated';

@@ -92,7 +92,7 @@ export class CatalogRepository {
     return Number(counted?.total ?? 0);
   }
 
-  private conditions(q: ProductQuery): RawBuilder<unknown> {
+  private conditions(q: ProductQuery, outOfStock: ReadonlySet<number> | undefined): RawBuilder<unknown> {
     const parts: RawBuilder<unknown>[] = [sql`sandbox = ${this.key}`];
     if (q.category_id !== undefined) parts.push(sql`category_id = ${isStorableId(q.category_id) ? q.category_id : 0}`);
     if (q.brand !== undefined) parts.push(sql`brand_lc = ${q.brand.toLowerCase()}`);
@@ -100,6 +100,7 @@ export class CatalogRepository {
     if (q.max_price !== undefined) parts.push(sql`price_cents <= ${centsAtMost(q.max_price)}`);
     if (q.min_rating !== undefined) parts.push(sql`rating >= ${q.min_rating}`);
     if (q.in_stock === true) parts.push(sql`stock > 0`);
+    if (q.in_stock === true && outOfStock?.size) parts.push(sql`id not in (${sql.join([...outOfStock])})`);
     if (q.search) {
       const term = q.search.toLowerCase();
       // On SQLite the trigram FTS index narrows the root's rows first (it needs 3+ characters;
@@ -114,9 +115,12 @@ export class CatalogRepository {
     return sql`where ${sql.join(parts, sql` and `)}`;
   }
 
-  /** One page of matches and their total; `knownTotal` (counted earlier for the same filters and version) saves the count. */
-  async products(q: ProductQuery, knownTotal?: number): Promise<{ total: number; rows: ProductColumns[] }> {
-    const where = this.conditions(q);
+  /**
+   * One page of matches and their total; `knownTotal` (counted earlier for the same filters and
+   * version) saves the count; `outOfStock` products read stock 0 (fault rules), so `in_stock` leaves them out.
+   */
+  async products(q: ProductQuery, knownTotal?: number, outOfStock?: ReadonlySet<number>): Promise<{ total: number; rows: ProductColumns[] }> {
+    const where = this.conditions(q, outOfStock);
     const total = knownTotal ?? (await this.count(where));
     const offset = (q.page - 1) * q.page_size;
     if (offset >= total) return { total, rows: [] };

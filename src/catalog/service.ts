@@ -21,12 +21,17 @@ export interface CatalogServiceOptions {
    * whenever such an order exists, so no read ever counts an expired hold.
    */
   releaseExpiredHolds: () => Promise<unknown>;
+  /** Products that read stock 0 because of an out_of_stock fault rule (spec/sandboxes.md section 2); usually none. */
+  outOfStock: () => Promise<ReadonlySet<number>>;
 }
 
 /** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */
 const PAGE_CACHE_SIZE = 1000;
 
 const productNotFound = () => fail('not_found', 'Product not found');
+
+/** A product as shown: stock 0 while an out_of_stock fault rule names it (the row itself is untouched). */
+const withStock = (product: Product, outOfStock: ReadonlySet<number>): Product => (outOfStock.has(product.id) ? { ...product, stock: 0 } : product);
 
 /** The filters of a query in a fixed order: equal keys mean equal matches. */
 const filterKey = (q: ProductQuery): string =>
@@ -115,6 +120,12 @@ export class CatalogService {
 
   async products(query: ProductQuery): Promise<ProductPage> {
     const { version, snapshot } = await this.current();
+    const outOfStock = await this.options.outOfStock();
+    if (outOfStock.size > 0) {
+      // Rare (a test sets the fault): computed afresh, never cached, so clearing the rule shows real stock at once.
+      const { total, rows } = snapshot ? snapshot.products(query, outOfStock) : await this.repo.products(query, undefined, outOfStock);
+      return { total, page: query.page, page_size: query.page_size, products: rows.map((row) => withStock(toProduct(row), outOfStock)) };
+    }
     const key = pageKey(query);
     const cached = this.cache.pages.get(key);
     if (cached) return cached;
@@ -140,20 +151,22 @@ export class CatalogService {
 
   async product(id: number): Promise<Result<ProductDetail>> {
     const { snapshot } = await this.current();
+    const outOfStock = await this.options.outOfStock();
     if (snapshot) {
       const row = snapshot.product(id);
       const category = row && snapshot.category(row.category_id);
-      return row && category ? ok({ ...toProduct(row), category }) : productNotFound();
+      return row && category ? ok({ ...withStock(toProduct(row), outOfStock), category }) : productNotFound();
     }
     const row = await this.repo.productWithCategory(id);
-    return row ? ok({ ...toProduct(row), category: row.category }) : productNotFound();
+    return row ? ok({ ...withStock(toProduct(row), outOfStock), category: row.category }) : productNotFound();
   }
 
   async related(id: number, limit: number): Promise<Result<Product[]>> {
     const { snapshot } = await this.current();
+    const outOfStock = await this.options.outOfStock();
     const row = snapshot ? snapshot.product(id) : await this.repo.product(id);
     if (!row) return productNotFound();
-    return ok((snapshot ? snapshot.related(row, limit) : await this.repo.related(row, limit)).map(toProduct));
+    return ok((snapshot ? snapshot.related(row, limit) : await this.repo.related(row, limit)).map((r) => withStock(toProduct(r), outOfStock)));
   }
 
   async brands(categoryId: number | undefined): Promise<string[]> {

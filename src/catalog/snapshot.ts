@@ -77,8 +77,9 @@ export class CatalogSnapshot {
     return list;
   }
 
-  products(q: ProductQuery): { total: number; rows: CatalogRow[] } {
-    const matches = matcher(q);
+  /** One page of matches and their total; `outOfStock` products read stock 0 (fault rules), so `in_stock` leaves them out. */
+  products(q: ProductQuery, outOfStock?: ReadonlySet<number>): { total: number; rows: CatalogRow[] } {
+    const matches = matcher(q, outOfStock);
     const offset = (q.page - 1) * q.page_size;
     const end = offset + q.page_size;
     const page: CatalogRow[] = [];
@@ -106,7 +107,7 @@ export class CatalogSnapshot {
 }
 
 /** The filters of a listing as one predicate (the SQL twin is CatalogRepository's `conditions`). */
-function matcher(q: ProductQuery): (row: CatalogRow) => boolean {
+function matcher(q: ProductQuery, outOfStock: ReadonlySet<number> | undefined): (row: CatalogRow) => boolean {
   const tests: ((row: CatalogRow) => boolean)[] = [];
   if (q.category_id !== undefined) tests.push((r) => r.category_id === q.category_id);
   if (q.brand !== undefined) {
@@ -125,7 +126,7 @@ function matcher(q: ProductQuery): (row: CatalogRow) => boolean {
     const min = q.min_rating;
     tests.push((r) => r.rating >= min);
   }
-  if (q.in_stock === true) tests.push((r) => r.stock > 0);
+  if (q.in_stock === true) tests.push(outOfStock?.size ? (r) => r.stock > 0 && !outOfStock.has(r.id) : (r) => r.stock > 0);
   if (q.search) {
     const term = q.search.toLowerCase();
     tests.push((r) => r.name_lc.includes(term) || r.description_lc.includes(term));

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './database.js';
 import { sandboxMigration } from './sandbox-migration.js';
+import { faultTablesMigration } from '../faults/migration.js';
 
 /**
  * Versioned migrations of the store database, applied in name order. Both dialects run the same
@@ -223,6 +224,8 @@ export const storeMigrations: Record<string, (dialect: Dialect) => Migration> = 
       await db.schema.alterTable('sandboxes').addColumn('gateway_event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
+  // The fault tables (faults/migration.ts), the same on the gateway (its migration 0005).
+  '0009_faults': () => ({ up: (db: AnyDb) => faultTablesMigration(db) }),
   '0010_webhooks': () => ({
     async up(db: AnyDb) {
       // Subscriptions, their delivery jobs and every attempt (spec/sandboxes.md section 3). Deleting a

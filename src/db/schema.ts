@@ -140,13 +140,32 @@ export interface SandboxRow {
   last_used_at: number;
   /** Real time after which an idle sandbox is deleted (null: never, the root). */
   expires_at: number | null;
+  /** Moves with every change to the sandbox's fault rules (migration 0009). */
+  faults_version: number;
+  /** Random fault draws made so far (a seeded sandbox's next draw uses the next value). */
+  fault_draws: number;
+}
+
+/** One fault rule of a sandbox (faults/rules.ts), at its position `idx` in the list. */
+export interface FaultRuleRow {
+  sandbox: number;
+  idx: number;
+  /** The faults_version the list was saved under. */
+  set_version: number;
+  server: 'store' | 'gateway';
+  /** The rule as JSON. */
+  rule: string;
+  times: number | null;
+  fired: number;
 }
 
 /** The sandboxes table: keys come from the database, counters and offsets start at 0. */
-export type SandboxTable = Omit<SandboxRow, 'sandbox' | 'id_counter' | 'offset_ms'> & {
+export type SandboxTable = Omit<SandboxRow, 'sandbox' | 'id_counter' | 'offset_ms' | 'faults_version' | 'fault_draws'> & {
   sandbox: Generated<number>;
   id_counter: Generated<number>;
   offset_ms: Generated<number>;
+  faults_version: Generated<number>;
+  fault_draws: Generated<number>;
   /** The last event seq handed out in this sandbox (migration 0008; events/recorder.ts). */
   event_seq: Generated<number>;
   /** The last gateway event seq imported into this sandbox's timeline (events/import.ts). */
@@ -224,6 +243,7 @@ export interface StoreSchema {
   order_items: Keyed<OrderItemRow>;
   idempotency_keys: Keyed<IdempotencyRow>;
   refunded_payments: Keyed<RefundedPaymentRow>;
+  fault_rules: FaultRuleRow;
   events: Keyed<EventRow>;
   checkout_sessions: Keyed<CheckoutSessionRow>;
   webhooks: Keyed<WebhookRow>;

@@ -36,6 +36,8 @@ export async function adminRoutes(app: FastifyInstance, { admin, timeline, admin
   app.get('/admin/sandboxes/:id/state', hidden, async (req, reply) => send(reply, await timeline.state((req.params as Params).id)));
   app.delete('/admin/sandboxes/:id', hidden, async (req, reply) => send(reply, await admin.remove((req.params as Params).id)));
   app.post('/admin/sandboxes/:id/reset', hidden, async (req, reply) => send(reply, await admin.reset((req.params as Params).id, req.body)));
+  app.put('/admin/sandboxes/:id/faults', hidden, async (req, reply) => send(reply, await admin.setFaults((req.params as Params).id, req.body)));
+  app.get('/admin/sandboxes/:id/faults', hidden, async (req, reply) => send(reply, await admin.faultCounts((req.params as Params).id)));
   app.put('/admin/sandboxes/:id/clock', hidden, async (req, reply) => send(reply, await admin.setClock((req.params as Params).id, req.body)));
   app.put('/admin/sandboxes/:id/snapshots/:name', hidden, async (req, reply) => {
     const { id, name } = req.params as Params;

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { faultHook } from '../faults/hook.js';
 import { JSON_MEDIA_TYPE, type ErrorStyle } from '../http/routing.js';
 import { BODY_LIMIT, createFastify } from '../http/server.js';
 import { NOT_JSON } from './requests.js';
@@ -124,6 +125,8 @@ export function buildGatewayApp({ service, admin, logger, accessLog, ping }: Gat
   // /sandboxes/{sandbox_id} with that sandbox's scope, resolved once per request before the body
   // is read. Not wrapped in fastify-plugin: each registration keeps its own hook and prefix.
   app.decorateRequest('paymentsScope', null);
+  // Injected faults: the X-Fault header on any request, the sandbox's gateway rules on its shop paths.
+  app.addHook('preHandler', faultHook({ faultsOf: (req) => req.paymentsScope?.ctx.faults ?? null, body: (_status, message) => failure(message) }));
   app.register(shopRoutes, { root: service.root });
   app.register(shopRoutes, { prefix: '/sandboxes/:sandbox_id', lookup: (sandboxId: string) => service.forId(sandboxId) });
   if (admin) app.register(adminRoutes, admin);

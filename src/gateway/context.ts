@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import type { SandboxFaults } from '../faults/book.js';
 import { ok } from '../shared/result.js';
 import { recordGatewayEvent, type GatewayEventType } from './events.js';
 import { GatewayRepository, type GatewaySchema } from './repository.js';
@@ -38,6 +39,8 @@ export class GatewayContext {
     readonly sandbox: SandboxRef,
     readonly clock: Clock,
     readonly ids: IdSource,
+    /** The gateway's fault rules of this sandbox (faults/book.ts). */
+    readonly faults: SandboxFaults,
   ) {
     this.repo = new GatewayRepository(database.dialect, sandbox.key);
   }

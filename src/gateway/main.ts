@@ -11,6 +11,8 @@ import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
 import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
 import type { GatewaySchema } from './repository.js';
 import { GatewayService } from './service.js';
+import { recordGatewayEvent } from './events.js';
+import { firedEventData } from '../faults/book.js';
 import { SandboxAdmin } from './sandboxes.js';
 import { GatewayTimeline } from './timeline.js';
 import { gatewayEvents } from './events.js';
@@ -40,6 +42,9 @@ async function main(): Promise<void> {
     callbackBaseDelayMs: config.callbackBaseDelayMs,
     // Covers one attempt (its timeout) and its bookkeeping, with room to spare.
     callbackLeaseMs: config.callbackTimeoutMs * 2 + 1000,
+  }, async (q, fired) => {
+    // Every fired fault is an event of its sandbox (imported into the store's timeline).
+    await recordGatewayEvent(q, fired.key, fired.at, 'fault.fired', firedEventData(fired));
   });
   const ping = async () => {
     await sql`select 1`.execute(database.db);
@@ -49,7 +54,7 @@ async function main(): Promise<void> {
   const adminEnabled = config.adminApiKey !== undefined || isLoopback(config.host);
   const admin = adminEnabled
     ? {
-      admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake()),
+      admin: new SandboxAdmin(database, service.sandboxes, log, () => worker.wake(), service.faultBook),
       timeline: new GatewayTimeline(database, service.sandboxes),
       adminKey: config.adminApiKey,
     }

@@ -1,6 +1,7 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import { sandboxesMigration } from './migration-sandboxes.js';
+import { faultTablesMigration } from '../faults/migration.js';
 
 /**
  * Versioned migrations of the payments gateway's own database (tracked in `gateway_migrations`),
@@ -123,4 +124,6 @@ export const gatewayMigrations: Record<string, (dialect: Dialect) => Migration> 
       await db.schema.alterTable('sandboxes').addColumn('event_seq', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   }),
+  // The gateway's half of fault rules (the store pushes them), the same tables as the store's (its migration 0009).
+  '0005_faults': () => ({ up: (db: AnyDb) => faultTablesMigration(db) }),
 };

@@ -1,10 +1,14 @@
+import type { FaultTx } from '../faults/book.js';
 import { toAmount } from '../shared/money.js';
 import type { Db, GatewayContext } from './context.js';
-import type { ClaimedCallback, Deliveries, DeliveryOptions } from './deliveries.js';
+import type { AttemptEffect, ClaimedCallback, Deliveries, DeliveryOptions, DeliveryOutcome } from './deliveries.js';
 import { transactionView, type Ledger } from './ledger.js';
 import { callbackPayload, logRefund, refundWithin, type Refund } from './refunds.js';
 import type { CallbackAttempt, CallbackJob, Payment } from './repository.js';
-import { declineFor, failed, MESSAGES, parseOrderPayment, type Answer, type OrderPaymentRequest } from './requests.js';
+import { declineFor, declineOf, failed, MESSAGES, parseOrderPayment, type Answer, type OrderPaymentRequest } from './requests.js';
+
+/** The reason of the `failed` a `reorder` callback fault sends before the success. */
+export const REORDERED_REASON = 'fault_reorder';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -63,7 +67,10 @@ export class OrderPayments {
       if (kept) return { kind: 'replay' as const, answer: await this.replay(trx, kept) };
 
       const paymentId = await this.ctx.ids.payment(trx);
-      const decline = declineFor(card, amount.cents, balance);
+      const faultDetail = { order_id: orderId, payment_id: paymentId };
+      const faults: FaultTx = { q: trx, fired: [] };
+      // A payment_decline fault fails a payment that would have gone through, as the test card of its reason does.
+      const decline = declineFor(card, amount.cents, balance) ?? declineOf((await this.ctx.faults.fireFirst(faults, 'payment_decline', faultDetail))?.reason);
       const entry = decline
         ? undefined
         : await this.ledger.move(trx, { type: 'payment', recipient: null, order_id: orderId, payment_id: paymentId, amount_cents: amount.cents, created_at: now });
@@ -99,7 +106,10 @@ export class OrderPayments {
       await this.ctx.record(trx, now, decline ? 'payment.failed' : 'payment.succeeded', {
         payment_id: paymentId, order_id: orderId, amount: toAmount(amount.cents), ...(decline ? { reason: decline.reason } : {}),
       });
-      return { kind: 'new' as const, paymentId, payload, decline, entry, generation };
+      // A callback fault changes how this payment's news first reaches the store (a `failed` has nothing to reorder).
+      const callbackFault = await this.ctx.faults.fireFirst(faults, 'callback', faultDetail, (r) => r.mode !== 'reorder' || !decline);
+      await this.ctx.faults.record(faults);
+      return { kind: 'new' as const, paymentId, payload, decline, entry, generation, callbackFault };
     });
 
     if (start.kind === 'replay') {
@@ -113,14 +123,18 @@ export class OrderPayments {
     else this.ctx.log.info({ ...context, balance: toAmount(entry!.balance_after_cents) }, 'payment succeeded');
 
     const claim: ClaimedCallback = { sandbox: this.ctx.sandbox.key, generation: start.generation, paymentId, attempt: 1, payload: start.payload };
-    const outcome = await this.deliveries.send(start.payload);
+    const fault = start.callbackFault;
+    // A delayed callback is not attempted now: the worker sends it when it is due (sandbox clock).
+    const outcome = fault?.mode === 'delay' ? undefined : await this.firstDelivery(start.payload, fault?.mode, { order_id: orderId, amount_cents: amount.cents, payment_id: paymentId });
     const { answer, effect } = await this.ctx.tx(async (trx) => {
-      const effect = await this.deliveries.record(trx, claim, outcome, this.ctx.clock.now());
+      let effect: AttemptEffect | undefined;
+      if (outcome) effect = await this.deliveries.record(trx, claim, outcome, this.ctx.clock.now());
+      else await this.ctx.repo.replaceMessage(trx, paymentId, start.payload, this.ctx.clock.now() + (fault?.ms ?? 0), Date.now());
       const requested = toAmount(amount.cents);
       let answer: Answer;
       if (decline) {
         answer = failed(402, decline.message, { balance: toAmount(await this.ledger.balance(trx)), requested, reason: decline.reason, payment_id: paymentId });
-      } else if (effect?.refund && outcome.kind === 'refused') {
+      } else if (effect?.refund && outcome?.kind === 'refused') {
         answer = failed(402, `Payment refunded: the store refused the order (${outcome.detail})`, {
           balance: toAmount(effect.refund.balanceCents),
           requested,
@@ -135,7 +149,7 @@ export class OrderPayments {
             message: `Payment of ${amount.text} for order ${orderId} completed`,
             balance: toAmount(entry!.balance_after_cents),
             transaction: transactionView(entry!),
-            shop_notified: outcome.kind === 'delivered',
+            shop_notified: outcome?.kind === 'delivered',
             payment_id: paymentId,
           },
         };
@@ -145,6 +159,26 @@ export class OrderPayments {
     });
     if (effect) this.deliveries.log(effect);
     return answer;
+  }
+
+  /**
+   * The first attempt at a new payment's callback, as a callback fault (spec/sandboxes.md section
+   * 2) bends it: `drop_first` loses it (recorded as a failed attempt: the retry delivers it),
+   * `duplicate` sends it twice (the store acknowledges the repeat), `reorder` sends a `failed` for
+   * the payment first (the store then refuses the success, and the payment is refunded).
+   */
+  private async firstDelivery(payload: string, mode: 'duplicate' | 'drop_first' | 'reorder' | undefined, payment: Pick<Payment, 'order_id' | 'amount_cents' | 'payment_id'>): Promise<DeliveryOutcome> {
+    if (mode === 'drop_first') return { signed: false, kind: 'retry', httpStatus: null, error: 'Injected fault: first attempt dropped' };
+    if (mode === 'reorder') {
+      const early = await this.deliveries.send(callbackPayload(payment, 'failed', REORDERED_REASON));
+      this.ctx.log.info({ payment_id: payment.payment_id, order_id: payment.order_id, outcome: early.kind, http_status: early.httpStatus }, 'callback fault: a failed sent before the success');
+    }
+    const outcome = await this.deliveries.send(payload);
+    if (mode === 'duplicate') {
+      const again = await this.deliveries.send(payload);
+      this.ctx.log.info({ payment_id: payment.payment_id, order_id: payment.order_id, outcome: again.kind, http_status: again.httpStatus }, 'callback fault: the callback sent twice');
+    }
+    return outcome;
   }
 
   /** The stored first answer; if the process died before storing it, the payment as it stands. */

@@ -1,5 +1,6 @@
 import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
+import type { FaultRuleRow } from '../db/schema.js';
 import type { SandboxTable } from './sandbox-repository.js';
 
 /** Row types of the gateway's tables. Money columns are integer cents, times are epoch milliseconds. */
@@ -104,6 +105,7 @@ export interface GatewaySchema {
   callback_jobs: CallbackJobTable;
   callback_attempts: CallbackAttemptTable;
   sandboxes: SandboxTable;
+  fault_rules: FaultRuleRow;
   events: GatewayEventTable;
 }
 

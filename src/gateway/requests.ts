@@ -134,3 +134,9 @@ export function declineFor(card: string | undefined, amountCents: Cents, balance
   if (test) return test;
   return amountCents > balanceCents ? INSUFFICIENT_FUNDS : undefined;
 }
+
+/** The decline a test card of this reason gives (a payment_decline fault's); undefined for none. */
+export function declineOf(reason: Decline['reason'] | undefined): Decline | undefined {
+  if (reason === undefined) return undefined;
+  return reason === 'insufficient_funds' ? INSUFFICIENT_FUNDS : Object.values(TEST_CARDS).find((d) => d.reason === reason);
+}

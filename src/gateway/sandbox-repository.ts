@@ -28,6 +28,10 @@ export interface SandboxTable {
    */
   generation: number;
   created_at: number;
+  /** Moves with every change to the sandbox's fault rules (migration 0005; faults/repository.ts). */
+  faults_version: Generated<number>;
+  /** Random fault draws made so far. */
+  fault_draws: Generated<number>;
   /** The last event seq handed out in this sandbox's log (migration 0004; events.ts). */
   event_seq: Generated<number>;
 }
@@ -94,7 +98,7 @@ export class SandboxRepository {
       .then((rows) => rows.map((r) => r.key));
   }
 
-  async insert(db: Db, row: Omit<SandboxRow, 'key' | 'event_seq'>): Promise<number> {
+  async insert(db: Db, row: Omit<SandboxRow, 'key' | 'event_seq' | 'faults_version' | 'fault_draws'>): Promise<number> {
     return (await db.insertInto('sandboxes').values(row).returning('key').executeTakeFirstOrThrow()).key;
   }
 
@@ -128,9 +132,10 @@ export class SandboxRepository {
     for (const table of SANDBOXED_TABLES) await db.deleteFrom(table).where('sandbox', '=', key).execute();
   }
 
-  /** Deletes the sandbox's data, its event log and its row. */
+  /** Deletes the sandbox's data, its fault rules, its event log and its row. */
   async drop(db: Db, key: number): Promise<void> {
     await this.clear(db, key);
+    await db.deleteFrom('fault_rules').where('sandbox', '=', key).execute();
     await db.deleteFrom('events').where('sandbox', '=', key).execute();
     await db.deleteFrom('sandboxes').where('key', '=', key).execute();
   }

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import type { FaultBook } from '../faults/book.js';
+import { parseFaultRules, type FaultRule } from '../faults/rules.js';
 import { toAmount } from '../shared/money.js';
 import { ok } from '../shared/result.js';
 import type { Db } from './context.js';
@@ -53,7 +55,46 @@ export class SandboxAdmin {
     private readonly log: Logger,
     /** Called after a sandbox's clock changed: callback retries it made due go out at once. */
     private readonly clockMoved: () => void,
+    private readonly faults: FaultBook,
   ) {}
+
+  /**
+   * PUT /admin/sandboxes/{id}/faults `{rules: [{index, rule}]}`: the gateway's rules of a sandbox
+   * (the store keeps the whole list; each rule keeps its index in it), replacing the previous ones.
+   */
+  async setFaults(rawId: string, body: unknown): Promise<Answer> {
+    const id = parseSandboxId(rawId);
+    if (!id.ok) return id.answer;
+    const entries = (body as { rules?: unknown } | null)?.rules;
+    if (!Array.isArray(entries) || !entries.every((e) => Number.isInteger((e as { index?: unknown } | null)?.index))) {
+      return failed(400, 'Body must be {"rules": [{"index": <integer>, "rule": {...}}]}');
+    }
+    const typed = entries as { index: number; rule: unknown }[];
+    const parsed = parseFaultRules({ rules: typed.map((e) => e.rule) }, Number.MAX_SAFE_INTEGER);
+    if (!parsed.ok) return failed(400, parsed.message);
+    let key: number | undefined;
+    const answer = await this.run(async (trx) => {
+      const row = await this.live(trx, id.value, true);
+      key = row.key;
+      await this.faults.repo.replace(trx, row.key, parsed.value.map((rule, i) => ({ index: typed[i]!.index, rule, server: 'gateway' as const })));
+      return { status: 200, body: { sandbox_id: id.value, rules: parsed.value.length } };
+    });
+    // After the commit: a request reading the rules before it would cache the old list under the new version.
+    if (key !== undefined) this.faults.invalidate(key);
+    if (answer.status === 200) this.log.info({ sandbox_id: id.value, rules: parsed.value.length }, 'fault rules set');
+    return answer;
+  }
+
+  /** GET /admin/sandboxes/{id}/faults: how often each rule fired, by index. */
+  async faultCounts(rawId: string): Promise<Answer> {
+    const id = parseSandboxId(rawId);
+    if (!id.ok) return id.answer;
+    return this.run(async (trx) => {
+      const row = await this.live(trx, id.value);
+      const rules = (await this.faults.repo.rules(trx, row.key)).map((r) => ({ index: r.idx, kind: (JSON.parse(r.rule) as FaultRule).kind, fired: r.fired }));
+      return { status: 200, body: { sandbox_id: id.value, rules } };
+    });
+  }
 
   /** POST /admin/sandboxes: a fresh account at 50000.0, or a copy of `from`'s snapshot; 201. */
   async create(body: unknown): Promise<Answer> {
@@ -177,19 +218,26 @@ export class SandboxAdmin {
     if (!id.ok) return id.answer;
     const clock = parseClock(body, false);
     if (!clock.ok) return clock.answer;
+    let key: number | undefined;
     const answer = await this.run(async (trx) => {
       const row = await this.live(trx, id.value, true);
+      key = row.key;
       const saved = await this.repo.snapshot(trx, row.key, name);
       if (!saved) return refuse(404, SANDBOX_MESSAGES.snapshotNotFound);
       await this.repo.clear(trx, row.key);
       await this.repo.copy(trx, saved.key, row.key);
-      // A reset starts a new timeline (its seq counts on); a restore is part of the history.
-      if (name === CREATION_SNAPSHOT) await gatewayEvents.clear(trx, row.key);
+      // A reset clears the fault rules and their draws, and starts a new timeline (its seq counts on);
+      // a restore keeps the rules (snapshots do not carry faults) and is part of the history.
+      if (name === CREATION_SNAPSHOT) {
+        await this.faults.repo.replace(trx, row.key, [], true);
+        await gatewayEvents.clear(trx, row.key);
+      }
       // `default` keeps real time whatever the store sends.
       const time = clock.value && row.key !== ROOT.key ? { clock_frozen_at: clock.value.frozen_at, clock_offset_ms: clock.value.offset_ms } : {};
       await this.repo.update(trx, row.key, { id_counter: saved.id_counter, generation: row.generation + 1, ...time });
       return { status: 200, body: { sandbox_id: id.value, balance: await this.balance(trx, row.key) } };
     });
+    if (key !== undefined) this.faults.invalidate(key);
     if (answer.status === 200) {
       this.log.info({ sandbox_id: id.value, snapshot: name === CREATION_SNAPSHOT ? null : name }, event);
       this.clockMoved();

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
+import { FaultBook, SandboxFaults, transactor, type FiredListener, type Transactor } from '../faults/book.js';
+import { FaultRepository } from '../faults/repository.js';
 import { ok } from '../shared/result.js';
 import { GatewayContext, type Clock, type IdSource } from './context.js';
 import type { CallbackSender, ClaimedCallback, DeliveryOptions } from './deliveries.js';
@@ -32,6 +34,9 @@ export function clockOf(row: Pick<SandboxRow, 'clock_frozen_at' | 'clock_offset_
 export class GatewayService {
   readonly root: PaymentsScope;
   readonly sandboxes: SandboxRepository;
+  /** The process's copy of the gateway's fault rules. */
+  readonly faultBook: FaultBook;
+  private readonly transact: Transactor;
   private readonly shared: ScopeShared;
 
   constructor(
@@ -39,10 +44,15 @@ export class GatewayService {
     sender: CallbackSender,
     private readonly log: Logger,
     private readonly options: GatewayServiceOptions,
+    /** Told of every fault fired (the event timeline). */
+    private readonly onFaultFired?: FiredListener,
   ) {
     this.shared = { sender, options, orderLocks: new KeyedMutex() };
     this.sandboxes = new SandboxRepository(database.dialect);
-    this.root = new PaymentsScope(new GatewayContext(database, log, ROOT, realClock, randomIds), this.shared);
+    this.faultBook = new FaultBook(database.db, new FaultRepository('key'), 'gateway', ROOT.key);
+    this.transact = transactor(database);
+    const faults = new SandboxFaults(this.faultBook, this.transact, ROOT, realClock, null, undefined, log, onFaultFired);
+    this.root = new PaymentsScope(new GatewayContext(database, log, ROOT, realClock, randomIds, faults), this.shared);
   }
 
   /** The scope of a live sandbox by its public id, with the clock and seed its row holds now; undefined if unknown. */
@@ -56,7 +66,10 @@ export class GatewayService {
     if (row.key === ROOT.key) return this.root;
     const ids: IdSource = row.seed === null ? randomIds : seededIds(this.sandboxes, row.key, row.seed);
     const sandbox = { key: row.key, id: row.public_id! };
-    const ctx = new GatewayContext(this.database, this.log.child({ sandbox_id: sandbox.id }), sandbox, clockOf(row), ids);
+    const log = this.log.child({ sandbox_id: sandbox.id });
+    const clock = clockOf(row);
+    const faults = new SandboxFaults(this.faultBook, this.transact, sandbox, clock, row.seed, row.faults_version, log, this.onFaultFired);
+    const ctx = new GatewayContext(this.database, log, sandbox, clock, ids, faults);
     return new PaymentsScope(ctx, this.shared);
   }
 

@@ -20,6 +20,9 @@ import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
 import { llmsTxtRoute } from '../mcp/llms-txt.js';
 import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
+import { faultHook } from '../faults/hook.js';
+import { FaultRuleView, faultRoutes } from '../faults/routes.js';
+import type { FaultService } from '../faults/service.js';
 import { eventRoutes } from '../events/routes.js';
 import type { EventService } from '../events/service.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
@@ -48,6 +51,8 @@ export interface StoreServices {
   /** Builds the per-request shop handles. */
   shops: ShopFactory;
   sandboxes: SandboxService;
+  /** Fault rules per sandbox (spec/sandboxes.md section 2). */
+  faults: FaultService;
   /** Sandbox timelines and canonical states (issue 10). */
   events: EventService;
   /** The gateway, for the payments checkout sessions make (and the sandbox management calls). */
@@ -134,6 +139,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
 
   app.addSchema(ErrorDetail);
   app.addSchema(ValidationError);
+  app.addSchema(FaultRuleView);
   app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -173,7 +179,9 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
-  const { shops, sandboxes, gateway } = services;
+  // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
+  app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
+  const { shops, sandboxes, gateway, faults } = services;
   const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
@@ -228,6 +236,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.register(async (scope) => {
     scope.addHook('onRequest', guard);
     await scope.register(sandboxRoutes, { sandboxes });
+    await scope.register(faultRoutes, { faults });
     await scope.register(eventRoutes, { events: services.events, state: services.state });
     await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
     await scope.register(mcpAdminRoutes, mcp);

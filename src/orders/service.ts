@@ -3,9 +3,10 @@ import { inventory, notEnoughStock } from '../catalog/inventory.js';
 import { cartNotFound } from '../cart/service.js';
 import { cartRepository as carts } from '../cart/repository.js';
 import type { OrderItemRow, OrderRow, OrderStatus } from '../db/schema.js';
+import type { FaultTx } from '../faults/book.js';
 import { outsideAnswer } from '../http/idempotency.js';
 import type { IdSource, Shop, ShopDb, ShopTx } from '../sandboxes/shop.js';
-import { toAmount } from '../shared/money.js';
+import { toAmount, toCents } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from './confirmations.js';
 import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
@@ -66,7 +67,9 @@ export class OrderService {
   async checkout(cartId: string): Promise<Result<CheckoutResult>> {
     // Holds past their deadline are returned before stock is taken: they never block a checkout.
     await this.expireDue();
-    const result = await this.shop.transact((tx) => this.checkoutIn(tx, cartId));
+    // An out_of_stock fault is fired before the transaction, whose refusal rolls back, so the firing counts.
+    const outOfStock = await this.fireOutOfStock(undefined, async () => (await carts.lines(this.shop.db, cartId)).map((l) => l.product_id));
+    const result = await this.shop.transact((tx) => this.checkoutIn(tx, cartId, outOfStock));
     if (result.ok) this.logCheckout(result.value, cartId);
     return result;
   }
@@ -76,19 +79,24 @@ export class OrderService {
    * its own rows in the same transaction). On a failure the caller must roll back: the order rows
    * may be written already. The caller logs the order with `logCheckout` once it has committed.
    */
-  async checkoutIn({ db: trx, ids }: ShopTx, cartId: string): Promise<Result<CheckoutResult>> {
+  async checkoutIn({ db: trx, ids }: ShopTx, cartId: string, outOfStock?: ReadonlySet<number>): Promise<Result<CheckoutResult>> {
     const now = this.shop.clock.now();
     const lines = await this.loadCheckoutLines(trx, cartId);
     if (!lines.ok) return lines;
+    // Fault rules (spec/sandboxes.md section 2): fired in this transaction unless the caller fired the out_of_stock ones before it.
+    const faults: FaultTx = { q: trx.q, fired: [] };
+    const refused = outOfStock ?? (await this.fireOutOfStock(faults, async () => lines.value.map((l) => l.product_id)));
+    const priced = await this.applyPriceChanges(faults, lines.value);
     // The order rows go in first and the stock last: a product row's lock (every checkout of that
     // product waits for it) is then held for one statement and the commit, not for the inserts
     // too. Not enough stock rolls the order back with everything else.
-    const order = await this.createOrder(trx, ids, cartId, lines.value, now);
-    const held = await this.holdStock(trx, lines.value);
+    const order = await this.createOrder(trx, ids, cartId, priced, now);
+    const held = await this.holdStock(trx, priced, refused);
     if (!held.ok) return held;
+    await this.shop.faults.record(faults);
     await recordEvent(trx, now, 'order.created', {
       order_id: order.order_id, cart_id: cartId, total: order.total,
-      items: lines.value.map((l) => ({ product_id: l.product_id, quantity: l.quantity, price: toAmount(l.price_cents) })),
+      items: priced.map((l) => ({ product_id: l.product_id, quantity: l.quantity, price: toAmount(l.price_cents) })),
     });
     return ok(order);
   }
@@ -110,8 +118,39 @@ export class OrderService {
     return ok(priced);
   }
 
-  private async holdStock(trx: ShopDb, lines: CheckoutLine[]): Promise<Result<void>> {
+  /**
+   * Products of a checkout (`productIds`) an out_of_stock fault refuses (spec/sandboxes.md section
+   * 2), fired in `faults` (the checkout's transaction) or, without it, each in its own (before the
+   * checkout's transaction, whose refusal rolls back, so the firing counts).
+   */
+  private async fireOutOfStock(faults: FaultTx | undefined, productIds: () => Promise<number[]>): Promise<ReadonlySet<number>> {
+    const refused = new Set<number>();
+    // No rule (the common case): the products are not even read.
+    if ((await this.shop.faults.ofKind('out_of_stock')).length === 0) return refused;
+    for (const productId of await productIds()) {
+      if (await this.shop.faults.fireFirst(faults, 'out_of_stock', { product_id: productId }, (r) => r.product_id === productId)) refused.add(productId);
+    }
+    return refused;
+  }
+
+  /**
+   * price_change faults: a line of a product named by one takes the rule's price, so the order's
+   * total differs from the cart's. Fired in the checkout's transaction: only a checkout that
+   * happens counts.
+   */
+  private async applyPriceChanges(faults: FaultTx, lines: CheckoutLine[]): Promise<CheckoutLine[]> {
+    if ((await this.shop.faults.ofKind('price_change')).length === 0) return lines;
+    const priced: CheckoutLine[] = [];
+    for (const line of lines) {
+      const rule = await this.shop.faults.fireFirst(faults, 'price_change', { product_id: line.product_id, catalog_price: toAmount(line.price_cents) }, (r) => r.product_id === line.product_id);
+      priced.push(rule ? { ...line, price_cents: toCents(rule.price) } : line);
+    }
+    return priced;
+  }
+
+  private async holdStock(trx: ShopDb, lines: CheckoutLine[], outOfStock: ReadonlySet<number>): Promise<Result<void>> {
     for (const line of byProductId(lines)) {
+      if (outOfStock.has(line.product_id)) return notEnoughStock(line.name, line.quantity, 0);
       if (!(await inventory.reserve(trx, line.product_id, line.quantity))) {
         const current = await inventory.available(trx, line.product_id);
         return notEnoughStock(line.name, line.quantity, current?.stock ?? 0);

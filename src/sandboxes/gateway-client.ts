@@ -32,6 +32,12 @@ export interface GatewaySandbox {
   payments?: number;
 }
 
+/** How often a gateway fault rule fired, by its index in the sandbox's list. */
+export interface GatewayFaultCount {
+  index: number;
+  fired: number;
+}
+
 /**
  * The store's client of the gateway: its management endpoints (the issue 9 interface) and, for
  * checkout sessions, the payment path a client pays orders at (payOrder). Every management call
@@ -131,6 +137,16 @@ export class GatewayClient {
 
   deleteSnapshot(sandboxId: string, name: string): Promise<Result<unknown>> {
     return this.call('DELETE', GatewayClient.path(sandboxId, `/snapshots/${encodeURIComponent(name)}`));
+  }
+
+  /** Replaces the gateway's fault rules of a sandbox (each with its index in the store's list). */
+  setFaults(sandboxId: string, rules: { index: number; rule: unknown }[]): Promise<Result<unknown>> {
+    return this.call('PUT', GatewayClient.path(sandboxId, '/faults'), { rules });
+  }
+
+  /** How often each gateway rule of a sandbox fired. */
+  faults(sandboxId: string): Promise<Result<{ rules: GatewayFaultCount[] }>> {
+    return this.call('GET', GatewayClient.path(sandboxId, '/faults'));
   }
 
   setClock(sandboxId: string, clock: ClockState): Promise<Result<unknown>> {

@@ -110,10 +110,11 @@ export const sandboxRepository = {
     for (const table of CHILDREN_FIRST) await db.deleteFrom(table).where('sandbox', '=', key).execute();
   },
 
-  /** Deletes a sandboxes row with its state, version and events. */
+  /** Deletes a sandboxes row with its state, version, events and fault rules. */
   async remove(db: Kysely<StoreSchema>, key: number): Promise<void> {
     await sandboxRepository.clearState(db, key);
     await eventRepository.clear(db, key);
+    await db.deleteFrom('fault_rules').where('sandbox', '=', key).execute();
     await db.deleteFrom('catalog_version').where('sandbox', '=', key).execute();
     await db.deleteFrom('sandboxes').where('sandbox', '=', key).execute();
   },

@@ -34,7 +34,7 @@ const Info = Type.Object(
       orders: Type.Integer(),
       payments: Type.Union([Type.Integer(), Type.Null()], { description: 'From the gateway; null in the list, or when the gateway does not answer' }),
     }),
-    faults: Type.Array(Type.Unknown(), { description: 'Active fault rules (none yet)' }),
+    faults: Type.Array(Type.Ref('FaultRuleView'), { description: 'Its fault rules with how often each fired, as GET /sandboxes/{sandbox_id}/faults lists them (in the list, gateway rules show fired null)' }),
   },
   { $id: 'Sandbox' },
 );

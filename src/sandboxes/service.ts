@@ -6,6 +6,8 @@ import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { apiCatalogProblem, insertCatalog, type SeedCatalog } from '../db/seed.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import type { FaultBook } from '../faults/book.js';
+import { faultViews, faultViewsOf, type FaultView } from '../faults/service.js';
 import type { GatewayClient } from './gateway-client.js';
 import { sandboxRepository as sandboxes, type SandboxCounts } from './repository.js';
 import { clockOf, type ClockState, type ShopFactory } from './shop.js';
@@ -37,7 +39,8 @@ export interface SandboxInfo extends SandboxCreated {
   seed: number | null;
   clock: { now: string; frozen: boolean };
   counts: SandboxCounts & { payments: number | null };
-  faults: never[];
+  /** Its fault rules (as GET .../faults lists them; gateway counts are null in the list). */
+  faults: FaultView[];
 }
 
 export interface SnapshotInfo {
@@ -66,6 +69,7 @@ export class SandboxService {
     private readonly gateway: GatewayClient,
     private readonly config: SandboxConfig,
     private readonly log: Logger,
+    private readonly faults: FaultBook,
   ) {
     this.ttlMs = config.ttlSeconds * 1000;
   }
@@ -119,7 +123,7 @@ export class SandboxService {
     const seed = input.seed ?? source?.seed ?? null;
     const result = await this.database.transact<SandboxRow>(async (trx) => {
       const row: Omit<SandboxRow, 'sandbox'> = {
-        public_id: id, kind: 'live', parent: null, name: null, origin: null, seed,
+        public_id: id, kind: 'live', parent: null, name: null, origin: null, seed, faults_version: 0, fault_draws: 0,
         id_counter: source?.id_counter ?? 0, ...clock, start_at: start,
         created_at: now, last_used_at: now, expires_at: now + this.ttlMs,
       };
@@ -150,8 +154,10 @@ export class SandboxService {
 
   async list(): Promise<SandboxInfo[]> {
     const rows = await sandboxes.listLive(this.db);
-    const counts = await sandboxes.counts(this.db, rows.map((r) => r.sandbox));
-    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null));
+    const keys = rows.map((r) => r.sandbox);
+    const counts = await sandboxes.counts(this.db, keys);
+    const faults = await this.faults.repo.rulesOf(this.db, keys);
+    return rows.map((row) => this.info(row, counts.get(row.sandbox)!, null, faultViews(faults.get(row.sandbox)!, undefined)));
   }
 
   async get(id: string): Promise<Result<SandboxInfo>> {
@@ -159,17 +165,18 @@ export class SandboxService {
     if (!row) return notFound();
     const counts = (await sandboxes.counts(this.db, [row.sandbox])).get(row.sandbox)!;
     const gateway = await this.gateway.get(id);
-    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null));
+    const faults = await faultViewsOf(this.gateway, id, await this.faults.repo.rules(this.db, row.sandbox));
+    return ok(this.info(row, counts, gateway.ok ? (gateway.value.payments ?? null) : null, faults));
   }
 
-  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null): SandboxInfo {
+  private info(row: SandboxRow, counts: SandboxCounts, payments: number | null, faults: FaultView[]): SandboxInfo {
     return {
       ...this.created(row),
       last_used_at: iso(row.last_used_at),
       seed: row.seed,
       clock: { now: iso(clockOf(row).now()), frozen: row.frozen_at !== null },
       counts: { ...counts, payments },
-      faults: [],
+      faults,
     };
   }
 
@@ -206,8 +213,13 @@ export class SandboxService {
       await sandboxes.clearState(trx, row.sandbox);
       await sandboxes.copyState(trx, source.sandbox, row.sandbox);
       await sandboxes.update(trx, row.sandbox, { ...clock, id_counter: source.id_counter, last_used_at: Date.now() });
-      // A reset starts a new timeline (seq counts on, so a resumed stream misses nothing); a restore is part of the history.
-      if (event.type === 'sandbox.reset') await eventRepository.clear(trx, row.sandbox);
+      // A reset starts a new timeline (seq counts on, so a resumed stream misses nothing) and clears
+      // the fault rules and their draws (the gateway clears its own); a restore is part of the
+      // history and keeps the rules in force: snapshots do not carry faults.
+      if (event.type === 'sandbox.reset') {
+        await eventRepository.clear(trx, row.sandbox);
+        await this.faults.repo.replace(trx, row.sandbox, [], true);
+      }
       const db = { q: trx, key: row.sandbox };
       await recordEvent(db, clockOf(clock).now(), event.type, event.type === 'snapshot.restored' ? { snapshot: event.snapshot } : {});
       const gateway = await gatewayHalf();
@@ -228,6 +240,7 @@ export class SandboxService {
     // The template has no clock of its own: the sandbox's start (its `now`), or real time.
     const clock: ClockState = origin.kind === 'template' ? { frozen_at: row.start_at, offset_ms: 0 } : { frozen_at: origin.frozen_at, offset_ms: origin.offset_ms };
     const result = await this.restoreFrom(row, { ...origin, id_counter: origin.kind === 'template' ? 0 : origin.id_counter }, clock, { type: 'sandbox.reset' }, () => this.gateway.reset(id, clock));
+    this.faults.invalidate(row.sandbox);
     if (!result.ok) return result;
     this.log.info({ sandbox_id: id }, 'sandbox reset');
     for (const listener of this.resetListeners) await listener(row).catch((error: unknown) => this.log.error({ err: error, sandbox_id: id }, 'after-reset step failed'));

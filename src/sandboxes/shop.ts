@@ -4,6 +4,7 @@ import { CartService } from '../cart/service.js';
 import { CatalogCache, CatalogService } from '../catalog/service.js';
 import { CatalogRepository } from '../catalog/repository.js';
 import type { Database } from '../db/database.js';
+import { SandboxFaults, transactor, type FaultBook, type FiredListener, type Transactor } from '../faults/book.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import { OrderService } from '../orders/service.js';
 import { newCartId, newCheckoutSessionId, newOrderId, seededHex } from '../shared/ids.js';
@@ -77,6 +78,8 @@ export interface ShopSettings {
  */
 export class Shop {
   readonly db: ShopDb;
+  /** The store's fault rules of this shop (faults/book.ts). */
+  readonly faults: SandboxFaults;
   private services: { catalog?: CatalogService; carts?: CartService; orders?: OrderService } = {};
 
   constructor(
@@ -84,8 +87,11 @@ export class Shop {
     readonly sandbox: { key: number; id: string },
     readonly clock: Clock,
     private readonly seed: number | null,
+    /** The faults version read with the sandbox row (undefined: the root, which reads none per request). */
+    faultsVersion: number | undefined,
   ) {
     this.db = { q: factory.database.db, key: sandbox.key };
+    this.faults = new SandboxFaults(factory.faultBook, factory.transact, sandbox, clock, seed, faultsVersion, factory.log, factory.onFaultFired);
   }
 
   /** Runs fn in one transaction of this shop; commits when it returns ok (Database.transact). */
@@ -110,7 +116,15 @@ export class Shop {
     return (this.services.catalog ??= new CatalogService(new CatalogRepository(this.db.q, this.factory.database.dialect, this.sandbox.key), this.factory.catalogCache(this.sandbox.key), {
       clock: this.clock,
       releaseExpiredHolds: () => this.orders.expireDue(),
+      outOfStock: () => this.outOfStock(),
     }));
+  }
+
+  /** Products an out_of_stock fault rule shows at stock 0 (no firing: a read shows the rule, a refusal fires it). */
+  private async outOfStock(): Promise<ReadonlySet<number>> {
+    if (this.faults.knownNone()) return NONE;
+    const rules = await this.faults.ofKind('out_of_stock');
+    return rules.length === 0 ? NONE : new Set(rules.map((r) => r.rule.product_id));
   }
 
   get carts(): CartService {
@@ -122,6 +136,8 @@ export class Shop {
   }
 }
 
+const NONE: ReadonlySet<number> = new Set();
+
 /** Catalog caches kept per sandbox; past this many, the least recently used is dropped. */
 const CATALOG_CACHES = 2000;
 
@@ -132,6 +148,8 @@ const CATALOG_CACHES = 2000;
  */
 export class ShopFactory {
   readonly root: Shop;
+  /** One transaction of the store's database, for faults fired outside any unit of work. */
+  readonly transact: Transactor;
   private readonly caches = new Map<number, CatalogCache>();
 
   constructor(
@@ -140,13 +158,18 @@ export class ShopFactory {
     readonly log: Logger,
     /** Imports a sandbox's gateway events into its timeline (events/gateway-import.ts). */
     readonly gatewayEvents: { import(sandbox: { key: number; id: string }, duringCallback: boolean): Promise<void> },
+    /** The process's copy of the store's fault rules. */
+    readonly faultBook: FaultBook,
+    /** Told of every fault fired in a shop (the event timeline). */
+    readonly onFaultFired?: FiredListener,
   ) {
-    this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null);
+    this.transact = transactor(database);
+    this.root = new Shop(this, { key: 0, id: 'default' }, REAL_TIME, null, undefined);
   }
 
-  forRow(row: Pick<SandboxRow, 'sandbox' | 'public_id' | 'frozen_at' | 'offset_ms' | 'seed'>): Shop {
+  forRow(row: Pick<SandboxRow, 'sandbox' | 'public_id' | 'frozen_at' | 'offset_ms' | 'seed' | 'faults_version'>): Shop {
     if (row.sandbox === 0) return this.root;
-    return new Shop(this, { key: row.sandbox, id: row.public_id ?? String(row.sandbox) }, clockOf(row), row.seed);
+    return new Shop(this, { key: row.sandbox, id: row.public_id ?? String(row.sandbox) }, clockOf(row), row.seed, row.faults_version);
   }
 
   catalogCache(key: number): CatalogCache {

@@ -8,13 +8,13 @@ import type { ShopFactory } from './shop.js';
  */
 const sandboxNow = (now: number) => sql`(case when s.frozen_at is null then ${now} + s.offset_ms else s.frozen_at end)`;
 
-type DueOrder = Pick<SandboxRow, 'sandbox' | 'public_id' | 'frozen_at' | 'offset_ms' | 'seed'> & { id: string };
+type DueOrder = Pick<SandboxRow, 'sandbox' | 'public_id' | 'frozen_at' | 'offset_ms' | 'seed' | 'faults_version'> & { id: string };
 
 /** Expires every pending order past its sandbox's deadline, a batch at a time, each through its own shop. */
 export async function expireDueOrders(shops: ShopFactory, batch = 200): Promise<number> {
   let count = 0;
   for (;;) {
-    const { rows } = await sql<DueOrder>`select o.sandbox, o.id, s.public_id, s.frozen_at, s.offset_ms, s.seed
+    const { rows } = await sql<DueOrder>`select o.sandbox, o.id, s.public_id, s.frozen_at, s.offset_ms, s.seed, s.faults_version
       from orders o join sandboxes s on s.sandbox = o.sandbox
       where o.status = 'pending_payment' and o.expires_at <= ${sandboxNow(Date.now())}
       order by o.expires_at limit ${batch}`.execute(shops.database.db);

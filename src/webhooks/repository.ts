@@ -80,6 +80,19 @@ export const webhookRepository = {
     return Number(result.numDeletedRows) === 1;
   },
 
+  /** The sandboxes that have subscriptions, each with the `events` lists (JSON text) of its subscriptions. */
+  async subscribedSandboxes(db: Db): Promise<{ sandbox: number; sandbox_id: string; events: string[] }[]> {
+    const rows = await db.selectFrom('webhooks as w').innerJoin('sandboxes as s', 's.sandbox', 'w.sandbox').select(['w.sandbox', 's.public_id', 'w.events']).execute();
+    const bySandbox = new Map<number, { sandbox: number; sandbox_id: string; events: string[] }>();
+    for (const r of rows) {
+      const key = Number(r.sandbox);
+      const entry = bySandbox.get(key) ?? { sandbox: key, sandbox_id: r.public_id!, events: [] };
+      entry.events.push(r.events);
+      bySandbox.set(key, entry);
+    }
+    return [...bySandbox.values()];
+  },
+
   /**
    * Subscriptions whose sandbox has handed out event seqs past their cursor, with the last seq
    * handed out (`last`). Compared on the sandbox row (events/recorder.ts keeps the counter there),

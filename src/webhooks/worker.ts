@@ -10,6 +10,10 @@ import type { HostAllowList } from './allow-list.js';
 import { webhookRepository as repo, type ClaimedDelivery, type SubscriptionCursor } from './repository.js';
 import type { AttemptResult, WebhookSender } from './sender.js';
 import { eventBody } from './body.js';
+import type { GatewayEventImporter } from '../events/gateway-import.js';
+
+/** The types the gateway records: they reach the store's timeline only when imported (events/gateway-import.ts). */
+const GATEWAY_TYPES = ['payment.succeeded', 'payment.failed', 'payment.refunded', 'callback.attempted', 'fault.fired'];
 
 /** `*` or the event's type among a subscription's types. */
 const matches = (types: string[], type: string): boolean => types.includes('*') || types.includes(type);
@@ -30,7 +34,7 @@ const ATTEMPTS_PER_POLL = 20;
  *    and sends them; a 2xx ends a delivery, anything else is retried with exponential backoff
  *    (WEBHOOK_RETRY_BASE_MS * 2^(n-1), jittered) until WEBHOOK_MAX_ATTEMPTS attempts.
  * Everything lives in the database, so a restart resumes where the last process stopped. With no
- * subscriptions a poll is two indexed queries that find nothing; recording an event costs nothing here.
+ * subscriptions a poll is three small queries that find nothing; recording an event costs nothing here.
  */
 export class WebhookWorker {
   private readonly poller: Poller;
@@ -42,6 +46,7 @@ export class WebhookWorker {
     private readonly allowList: HostAllowList,
     private readonly sender: WebhookSender,
     private readonly log: Logger,
+    private readonly gatewayEvents: GatewayEventImporter,
   ) {
     this.poller = new Poller(() => this.poll(), config.pollIntervalMs, log, 'webhook worker poll failed');
     // Past the attempt's own timeout: another process takes a delivery over only once its attempt is surely over.
@@ -64,12 +69,27 @@ export class WebhookWorker {
   }
 
   private async poll(): Promise<void> {
+    await this.importGatewayEvents();
     const subscriptions = await repo.behind(this.database.db, SUBSCRIPTIONS_PER_POLL);
     let more = subscriptions.length === SUBSCRIPTIONS_PER_POLL;
     for (const subscription of subscriptions) more = (await this.dispatch(subscription)) || more;
     more = (await this.deliverDue()) || more;
     // A full batch: there is more waiting, so the next poll comes now rather than at the tick.
     if (more) this.poller.wake();
+  }
+
+  /**
+   * Brings the gateway's new events into the timelines of the sandboxes that have a subscription
+   * wanting one of its types: otherwise a `callback.attempted` (recorded after the store answered
+   * the callback) would wait for the next read of the timeline. One gateway call per such sandbox
+   * per poll; none without such subscriptions.
+   */
+  private async importGatewayEvents(): Promise<void> {
+    const sandboxes = await repo.subscribedSandboxes(this.database.db);
+    for (const s of sandboxes) {
+      const types = s.events.flatMap((e) => JSON.parse(e) as string[]);
+      if (types.some((t) => t === '*' || GATEWAY_TYPES.includes(t))) await this.gatewayEvents.import({ key: s.sandbox, id: s.sandbox_id });
+    }
   }
 
   /** Creates the deliveries of one subscription's new events; true if it read a full batch. */
