@@ -198,9 +198,27 @@ describe('MCP admin tools at /mcp/admin', () => {
     await expect(overHttp(`${store!.url}/mcp/admin`, { authorization: 'Bearer wrong-key-0123456789' })).rejects.toThrow(/401|Missing or invalid admin key/);
   });
 
+  it('set_faults: the sandbox\'s shop tools answer the injected faults as tool errors; a bad rule is the route\'s message', async () => {
+    const client = await overHttp(`${store!.url}/mcp/admin`, admin);
+    const sandbox = await createSandbox(store!.url, {}, admin);
+    const shopper = await overHttp(`${sandbox.store_url}/mcp`);
+    const set = await use(client, 'set_faults', { sandbox_id: sandbox.sandbox_id, rules: [{ kind: 'out_of_stock', product_id: 3 }] });
+    expect(set.rules).toEqual([expect.objectContaining({ kind: 'out_of_stock', product_id: 3, fired: 0 })]);
+    expect((await use(shopper, 'get_product', { product_id: 3 })).stock).toBe(0);
+    const { cart_id } = await use(shopper, 'create_cart');
+    expect(await toolError(shopper, 'add_to_cart', { cart_id, product_id: 3 })).toMatch(/^Not enough stock for 'Mechanical Keyboard'/);
+    // A rule without match fires on every shop request: on each tool's operation, not on the MCP transport.
+    await use(client, 'set_faults', { sandbox_id: sandbox.sandbox_id, rules: [{ kind: 'error', status: 503 }] });
+    expect(await toolError(shopper, 'get_cart', { cart_id })).toBe('Injected fault');
+    expect(await toolError(client, 'set_faults', { sandbox_id: sandbox.sandbox_id, rules: [{ kind: 'latency', ms: 10_000_000 }] })).toMatch(/^rules\[0\]\.ms must be/);
+    expect(await toolError(client, 'set_faults', { sandbox_id: sandbox.sandbox_id })).toMatch(/rules: Field required/);
+    expect((await use(client, 'set_faults', { sandbox_id: sandbox.sandbox_id, rules: [] })).rules).toEqual([]);
+    expect((await use(shopper, 'get_cart', { cart_id })).items).toEqual([]);
+  });
+
   it('create, read the events and state of, snapshot, advance the clock of, reset and restore a sandbox with the key', async () => {
     const client = await overHttp(`${store!.url}/mcp/admin`, admin);
-    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock', 'get_events', 'get_state']);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['create_sandbox', 'reset_sandbox', 'snapshot', 'restore', 'advance_clock', 'set_faults', 'get_events', 'get_state']);
     const created = await use(client, 'create_sandbox', { now: '2026-01-01T12:00:00Z', seed: 7 });
     const id = created.sandbox_id;
     const shopper = await overHttp(`${created.store_url}/mcp`);

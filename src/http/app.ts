@@ -180,7 +180,10 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
   // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
-  app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
+  app.addHook('preHandler', faultHook({
+    faultsOf: (req) => (req.routeOptions.config.shopTransport ? null : (req.shop as Shop | null)?.faults ?? null),
+    body: (_status, message) => ({ detail: message }),
+  }));
   const { shops, sandboxes, gateway, faults } = services;
   const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);

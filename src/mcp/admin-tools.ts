@@ -1,4 +1,5 @@
 import { EventsParams, EventsQuery } from '../events/routes.js';
+import { SetFaultsBody, SetFaultsParams } from '../faults/routes.js';
 import { ClockBody, CreateBody, Params, SnapshotBody, SnapshotParams } from '../sandboxes/routes.js';
 import { operation, type Tool } from './tools.js';
 
@@ -62,5 +63,16 @@ const getState = operation({
   next: (v) => `State hash ${String(v.hash)}.`,
 });
 
+const setFaults = operation({
+  name: 'set_faults', title: 'Set fault rules', access: 'admin', method: 'PUT', path: '/sandboxes/:sandbox_id/faults',
+  params: SetFaultsParams, body: SetFaultsBody, bodyCheckedByRoute: true,
+  description:
+    'Replaces a sandbox\'s fault rules (an empty list clears them; at most 100). Kinds: latency {ms, match?}, error {status, match?} (answers {"detail":"Injected fault"}), ' +
+    'out_of_stock {product_id}, price_change {product_id, price in dollars}, payment_decline {reason: card_declined | insufficient_funds | processing_error}, ' +
+    'callback {mode: delay (with ms) | duplicate | drop_first | reorder}. match: {method?, path? relative to the sandbox (`*` matches any rest), server?: store | gateway}. ' +
+    'Each rule may carry probability (0..1) and times. Returns the rules with how often each fired.',
+  next: (v) => `${(v.rules as unknown[]).length} fault rules active.`,
+});
+
 /** The admin tools. */
-export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock, getEvents, getState];
+export const adminTools: Tool[] = [createSandbox, resetSandbox, snapshot, restore, advanceClock, setFaults, getEvents, getState];

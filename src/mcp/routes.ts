@@ -12,6 +12,16 @@ import { mcpServer, toolNames, type ToolSet } from './server.js';
  * GET and DELETE, which only sessions use, answer 405 with `Allow: POST`.
  */
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route is a transport to the shop's operations (POST /mcp): a sandbox's fault rules fire
+     * on those operations, each once, not on the transport (an X-Fault header still applies).
+     */
+    shopTransport?: boolean;
+  }
+}
+
 export interface McpRouteOptions {
   /** The root instance, whose routes the tools call through inject(). */
   app: FastifyInstance;
@@ -76,6 +86,7 @@ const mcpSchema = (operationId: string, summary: string, description: string, ad
  */
 export const mcpRoutes: FastifyPluginAsyncTypebox<McpRouteOptions> = async (scope, options) => {
   scope.post('/mcp', {
+    config: { shopTransport: true },
     schema: {
       ...mcpSchema(
         'mcp',

@@ -49,6 +49,8 @@ export interface Tool {
   access: Access;
   /** JSON Schema of the arguments (an object schema). */
   input: TObject;
+  /** What the arguments are checked against before the call, when not `input` (see OperationSpec.bodyCheckedByRoute). */
+  check?: TObject;
   /** Runs with arguments that `input` accepted. */
   run(args: Record<string, unknown>, channel: Channel): Promise<Outcome>;
 }
@@ -66,6 +68,11 @@ export interface OperationSpec {
   params?: TObject;
   query?: TObject;
   body?: TObject;
+  /**
+   * The route checks its body itself, with messages naming the field (its schema only documents):
+   * the tool then checks only the body's top-level fields and passes on the route's 422 message.
+   */
+  bodyCheckedByRoute?: boolean;
   /** A JSON array answer is returned as `{ [wrap]: array }` (structuredContent must be an object). */
   wrap?: string;
   /** The text line of a success: what happened and what to call next. */
@@ -94,6 +101,12 @@ export function inputOf(...schemas: (TObject | undefined)[]): TObject {
   return input;
 }
 
+/** An object schema with the same fields, each any JSON value (required ones still required). */
+function topLevel(schema: TObject): TObject {
+  const required = new Set(schema.required ?? []);
+  return Type.Object(Object.fromEntries(Object.keys(schema.properties).map((key) => [key, required.has(key) ? Type.Unknown() : Type.Optional(Type.Unknown())])));
+}
+
 /** Builds the tool of one HTTP operation. */
 export function operation(spec: OperationSpec): Tool {
   return {
@@ -102,6 +115,7 @@ export function operation(spec: OperationSpec): Tool {
     description: spec.description,
     access: spec.access,
     input: inputOf(spec.params, spec.query, spec.body),
+    ...(spec.body && spec.bodyCheckedByRoute ? { check: inputOf(spec.params, spec.query, topLevel(spec.body)) } : {}),
     async run(args, channel) {
       const query = pick(args, spec.query);
       const answer = await channel.store({
@@ -148,7 +162,7 @@ const validators = new WeakMap<Tool, ValidateFunction>();
  */
 export function argumentProblems(tool: Tool, args: Record<string, unknown>): string | undefined {
   let validate = validators.get(tool);
-  if (!validate) validators.set(tool, (validate = ajv.compile(tool.input)));
+  if (!validate) validators.set(tool, (validate = ajv.compile(tool.check ?? tool.input)));
   if (validate(args)) return undefined;
   const errors = validate.errors ?? [];
   const unknown = errors.filter((e) => e.keyword === 'additionalProperties').map((e: ErrorObject) => `${String(e.params.additionalProperty)}: Unknown argument`);
