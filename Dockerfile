@@ -18,6 +18,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY bin ./bin
 COPY seed ./seed
 COPY web ./web
 RUN mkdir -p /app/data && chown node:node /app/data

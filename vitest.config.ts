@@ -11,7 +11,9 @@ const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@
 
 // Suites that run once: the gateway keeps its own embedded database; dialects.test.ts starts both itself;
 // the dashboard's browser test checks the page, which is the same on both dialects.
-const runOnce = ['test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/dashboard.test.ts'];
+const runOnce = [
+  'test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/llms-txt.test.ts', 'test/dashboard.test.ts',
+];
 
 /**
  * Without a reachable PostgreSQL a local run keeps its SQLite half and says, in one line, how to

@@ -4,8 +4,10 @@ import { send } from '../http/problem.js';
 import { IdempotencyHeaders } from '../http/idempotency.js';
 import { MAX_INT32, integerIssue, responses, textIdIssue } from '../http/schemas.js';
 
-const CartId = Type.Object({ cart_id: Type.String({ description: 'Cart id from POST /cart' }) });
-const CartLine = Type.Object({ cart_id: Type.String(), product_id: Type.Integer() });
+/** Path of the cart routes; the input schemas here are also the MCP tools' (src/mcp/shop-tools.ts). */
+export const CartId = Type.Object({ cart_id: Type.String({ description: 'Cart id from POST /cart' }) });
+/** Path of one cart line. */
+export const CartLine = Type.Object({ cart_id: Type.String(), product_id: Type.Integer() });
 
 const CartViewSchema = Type.Object({
   cart_id: Type.String(),
@@ -32,6 +34,11 @@ const Quantity = (options: Record<string, unknown>) => Type.Integer({ minimum: -
 
 /** Quantity added when a request names none. */
 const DEFAULT_QUANTITY = 1;
+
+/** POST /cart/{cart_id}/items body. */
+export const AddItemBody = Type.Object({ product_id: Type.Integer(), quantity: Type.Optional(Quantity({ default: DEFAULT_QUANTITY })) });
+/** PATCH /cart/{cart_id}/items/{product_id} body. */
+export const SetQuantityBody = Type.Object({ quantity: Quantity({ description: "The line's new quantity; 0 removes it" }) });
 
 const stockErrors = (minimum: number) => [`Quantity must be at least ${minimum}`, "Not enough stock for 'Wireless Bluetooth Headphones' (requested 200, available 120)"];
 
@@ -77,7 +84,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['cart'],
       summary: 'Add a product to a cart (quantities accumulate)',
       params: CartId,
-      body: Type.Object({ product_id: Type.Integer(), quantity: Type.Optional(Quantity({ default: DEFAULT_QUANTITY })) }),
+      body: AddItemBody,
       response: responses(LineChange, { cart_id: CART_ID, product_id: 1, quantity: 2 }, {
         404: ['Cart not found', 'Product not found'],
         400: stockErrors(1),
@@ -94,7 +101,7 @@ export const cartRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['cart'],
       summary: "Set a line's quantity (0 removes it)",
       params: CartLine,
-      body: Type.Object({ quantity: Quantity({ description: "The line's new quantity; 0 removes it" }) }),
+      body: SetQuantityBody,
       response: responses(LineChange, { cart_id: CART_ID, product_id: 1, quantity: 3 }, {
         404: ['Cart not found', 'Product not found', 'Item not in cart'],
         400: stockErrors(0),

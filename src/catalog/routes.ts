@@ -35,7 +35,8 @@ const ProductPageSchema = Type.Object({
   products: Type.Array(Type.Ref('Product')),
 });
 
-const ProductsQuery = Type.Object({
+/** GET /products query: also the input of the MCP tool search_products (src/mcp/shop-tools.ts). */
+export const ProductsQuery = Type.Object({
   category_id: Type.Optional(Type.Integer({ description: 'Only products of this category' })),
   brand: Type.Optional(Type.String({ description: 'Exact brand, case-insensitive' })),
   min_price: Type.Optional(Type.Number({ minimum: 0, maximum: MAX_AMOUNT, description: 'Inclusive' })),
@@ -62,6 +63,13 @@ const PRODUCT_2 = {
   id: 2, name: 'USB-C Fast Charger', price: 24.99, category_id: 1, brand: 'ChargeTech', rating: 4.2, stock: 300,
   description: '65W GaN charger with dual USB-C ports.',
 };
+
+/** Path of the product routes. */
+export const ProductIdParams = Type.Object({ product_id: Type.Integer() });
+/** GET /products/{id}/related query. */
+export const RelatedQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 4 })) });
+/** GET /brands query. */
+export const BrandsQuery = Type.Object({ category_id: Type.Optional(Type.Integer()) });
 
 const BOOLEAN_WORDS: Record<string, string> = {
   true: 'true', '1': 'true', yes: 'true', on: 'true', t: 'true', y: 'true',
@@ -111,7 +119,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getProduct',
       tags: ['catalog'],
       summary: 'One product with its category',
-      params: Type.Object({ product_id: Type.Integer() }),
+      params: ProductIdParams,
       response: responses(Type.Ref('ProductDetail'), { ...PRODUCT, category: CATEGORY }, { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
   }, async (req, reply) => send(reply, await req.shop.catalog.product(req.params.product_id)));
@@ -121,8 +129,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listRelatedProducts',
       tags: ['catalog'],
       summary: 'Other products of the same category, in id order',
-      params: Type.Object({ product_id: Type.Integer() }),
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, default: 4 })) }),
+      params: ProductIdParams,
+      querystring: RelatedQuery,
       response: responses(Type.Array(Type.Ref('Product')), [PRODUCT_2], { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
   }, async (req, reply) => send(reply, await req.shop.catalog.related(req.params.product_id, req.query.limit as number)));
@@ -132,7 +140,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listBrands',
       tags: ['catalog'],
       summary: 'Sorted distinct brand names, optionally of one category',
-      querystring: Type.Object({ category_id: Type.Optional(Type.Integer()) }),
+      querystring: BrandsQuery,
       response: responses(Type.Array(Type.String()), ['ChargeTech', 'SoundMax'], { 422: integerIssue('query', 'category_id') }),
     },
   }, (req) => req.shop.catalog.brands(req.query.category_id));

@@ -171,7 +171,8 @@ function discovery(baseUrl: string) {
   return {
     protocol: { name: 'acp' as const, version: ACP_API_VERSION, supported_versions: [ACP_API_VERSION], documentation_url: `${baseUrl}/docs` },
     api_base_url: baseUrl,
-    transports: ['rest'],
+    // The same operations are MCP tools at <api_base_url>/mcp (the protocol's MCP binding; src/mcp/acp-tools.ts).
+    transports: ['rest', 'mcp'],
     capabilities: { services: ['checkout'], supported_currencies: [CURRENCY], supported_locales: ['en-US'] },
     endpoints: { ...ACP_OPERATIONS },
     test_payment_tokens: {

@@ -25,6 +25,14 @@ const EXAMPLE = {
   ],
 };
 
+/** Path of the events and state routes: also the input of the MCP admin tools get_events (with EventsQuery) and get_state. */
+export const EventsParams = Type.Object({ sandbox_id: Type.String() });
+/** GET /sandboxes/{id}/events query. */
+export const EventsQuery = Type.Object({
+  after: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Only events after this seq' }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_EVENTS_PER_READ, default: MAX_EVENTS_PER_READ }),
+});
+
 const StateSchema = Type.Object({
   state: Type.Object({
     catalog: Type.Object({ categories: Type.Array(Type.Record(Type.String(), Type.Unknown())), products: Type.Array(Type.Record(Type.String(), Type.Unknown())) }),
@@ -80,11 +88,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService; stat
         'At most MAX_EVENTS_PER_SANDBOX (10000) are kept, oldest dropped first. `default` works too, but records nothing unless the store runs with ROOT_EVENTS=changes or all. ' +
         'With `Accept: text/event-stream` the answer is a live Server-Sent-Events stream instead: each event as `id: <seq>`, `event: <type>`, `data: <the event as JSON>`, ' +
         'starting after `after` or the `Last-Event-ID` header (resume), with a heartbeat comment every 15 s while idle.',
-      params: Type.Object({ sandbox_id: Type.String() }),
-      querystring: Type.Object({
-        after: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: 'Only events after this seq' }),
-        limit: Type.Integer({ minimum: 1, maximum: MAX_EVENTS_PER_READ, default: MAX_EVENTS_PER_READ }),
-      }),
+      params: EventsParams,
+      querystring: EventsQuery,
       response: responses(Type.Object({ events: Type.Array(Type.Ref('Event')) }), EXAMPLE, {
         admin: true, 404: ['Sandbox not found'], 422: integerIssue('query', 'after'),
       }),
@@ -104,7 +109,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ events: EventService; stat
         'keys in a fixed order, rows by id (gateway rows in the order they happened), money as fixed-decimal text, times ISO 8601. ' +
         'The sandbox id and clock are not part of it. Equal states give equal hashes on any instance and database; ' +
         'two runs of one script give equal hashes when their sandboxes have the same `seed` and `now` (ids and times then agree).',
-      params: Type.Object({ sandbox_id: Type.String() }),
+      params: EventsParams,
       response: responses(StateSchema, STATE_EXAMPLE, { admin: true, 404: ['Sandbox not found'], 503: ['Payments gateway unavailable: ECONNREFUSED'] }),
     },
   }, async (req, reply) => send(reply, await state.get(req.params.sandbox_id)));

@@ -6,6 +6,9 @@ import { faultRuleSchemas, FaultRuleSchema, DEFAULT_MAX_FAULT_RULES } from './ru
 import type { FaultService } from './service.js';
 
 const Params = Type.Object({ sandbox_id: Type.String() });
+/** PUT /sandboxes/{id}/faults: its path and body, also the input of the MCP admin tool set_faults. */
+export const SetFaultsParams = Params;
+export const SetFaultsBody = Type.Object({ rules: Type.Array(FaultRuleSchema, { maxItems: DEFAULT_MAX_FAULT_RULES }) });
 
 /** A rule as listed: its `index` and `fired` count, then its kind's fields (added to the app as `FaultRuleView`). */
 export const FaultRuleView = Type.Union(
@@ -48,7 +51,7 @@ export const faultRoutes: FastifyPluginAsyncTypebox<{ faults: FaultService }> = 
         `\`probability\` (0..1, default 1) is drawn from the sandbox's seed when it has one; \`times\` caps the firings. At most MAX_FAULT_RULES (${DEFAULT_MAX_FAULT_RULES}) rules. ` +
         'Snapshots do not carry faults (a restore keeps the current rules); reset clears them.',
       params: Params,
-      body: Type.Object({ rules: Type.Array(FaultRuleSchema, { maxItems: DEFAULT_MAX_FAULT_RULES }) }),
+      body: SetFaultsBody,
       response: responses(FaultList, EXAMPLE, {
         ...base, body: true, 503: UNAVAILABLE,
         invalid: ["rules[0].ms must be <= 60000", "rules[1].kind must be one of latency, error, out_of_stock, price_change, payment_decline, callback", 'At most 100 fault rules per sandbox (MAX_FAULT_RULES), got 101'],

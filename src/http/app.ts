@@ -19,6 +19,8 @@ import { orderRoutes } from '../orders/routes.js';
 import { paymentRoutes } from '../payments/routes.js';
 import { adminAccess } from '../sandboxes/access.js';
 import { sandboxRoutes } from '../sandboxes/routes.js';
+import { llmsTxtRoute } from '../mcp/llms-txt.js';
+import { mcpAdminRoutes, mcpRoutes } from '../mcp/routes.js';
 import { faultHook } from '../faults/hook.js';
 import { FaultRuleView, faultRoutes } from '../faults/routes.js';
 import type { FaultService } from '../faults/service.js';
@@ -169,6 +171,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
             'GET /dashboard is a web page (HTML, not part of this API) that watches them live through these endpoints',
         },
         { name: 'admin', description: 'Catalog administration, also under /sandboxes/{sandbox_id}/admin/... Needs Authorization: Bearer ADMIN_API_KEY when that is set' },
+        { name: 'agents', description: 'For AI agents: MCP servers (Model Context Protocol) and /llms.txt' },
         { name: 'ops', description: 'Health' },
       ],
     },
@@ -182,11 +185,16 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   app.decorateRequest('shop', null as unknown as Shop);
   registerIdempotency(app);
   // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
-  app.addHook('preHandler', faultHook({ faultsOf: (req) => (req.shop as Shop | null)?.faults ?? null, body: (_status, message) => ({ detail: message }) }));
+  app.addHook('preHandler', faultHook({
+    faultsOf: (req) => (req.routeOptions.config.shopTransport ? null : (req.shop as Shop | null)?.faults ?? null),
+    body: (_status, message) => ({ detail: message }),
+  }));
   const { shops, sandboxes, gateway, faults } = services;
   const storeUrl = (shop: Shop) => sandboxes.urls(shop.sandbox.id).store_url;
   const guard = adminAccess(config.sandboxes);
   const maxCatalogProducts = config.sandboxes.maxCatalogProducts;
+  // The MCP tools call this app's own routes (inject) and the gateway the store is configured with.
+  const mcp = { app: app as unknown as FastifyInstance, paymentsUrl: config.sandboxes.paymentsUrl };
 
   /** Every shop path, registered twice: at the root (the default sandbox) and under /sandboxes/:sandbox_id. */
   const shopRoutes = async (scope: FastifyInstance) => {
@@ -198,6 +206,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(paymentRoutes, { webhookSecret: config.webhookSecret });
     await scope.register(checkoutSessionRoutes, { payer: gateway, storeUrl });
     await scope.register(acpDiscoveryRoutes, { storeUrl });
+    await scope.register(mcpRoutes, mcp);
     await scope.register(async (admin) => {
       admin.addHook('onRequest', guard);
       await admin.register(catalogAdminRoutes, { maxCatalogProducts });
@@ -238,9 +247,12 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     await scope.register(faultRoutes, { faults });
     await scope.register(eventRoutes, { events: services.events, state: services.state });
     await scope.register(webhookRoutes, { webhooks: services.webhooks, eventTypes: EVENT_TYPES });
+    await scope.register(mcpAdminRoutes, mcp);
   });
   // Where the admin endpoints are disabled, the page is absent too (404), like them.
   if (config.sandboxes.adminOpen) app.register(dashboardRoutes, { keyRequired: config.sandboxes.adminApiKey !== undefined });
+
+  app.register(llmsTxtRoute);
 
   app.register(async (scope) => {
     scope.get('/', {

@@ -29,7 +29,10 @@ const OrderSchema = Type.Object(
   { $id: 'Order' },
 );
 
-const OrderId = Type.Object({ order_id: Type.String() });
+/** Path of the order routes (also the MCP order tools' input). */
+export const OrderId = Type.Object({ order_id: Type.String() });
+/** Path of the checkout route. */
+export const CheckoutParams = Type.Object({ cart_id: Type.String() });
 
 const ORDER_ID = '3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3';
 const ORDER = {
@@ -55,7 +58,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description:
         'Stock is reserved in the same transaction; if any line does not fit, nothing is reserved. ' +
         'The order expires after ORDER_TTL_SECONDS unless paid, returning its stock.',
-      params: Type.Object({ cart_id: Type.String() }),
+      params: CheckoutParams,
       response: responses(
         Type.Object({ order_id: Type.String(), total: Type.Number(), message: Type.String() }),
         { order_id: ORDER_ID, total: 119.98, message: CHECKOUT_MESSAGE },

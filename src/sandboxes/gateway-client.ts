@@ -1,3 +1,4 @@
+import { networkReason } from '../shared/network.js';
 import { fail, ok, type Result } from '../shared/result.js';
 import type { ClockState } from './shop.js';
 
@@ -64,10 +65,7 @@ export class GatewayClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      // undici reports the socket's error as the cause (several, when it tried several addresses).
-      const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
-      const reason = cause?.code ?? cause?.errors?.[0]?.code ?? (error as Error).message;
-      return fail('unavailable', `Payments gateway unavailable: ${reason}`);
+      return fail('unavailable', `Payments gateway unavailable: ${networkReason(error)}`);
     }
     const text = await res.text();
     let parsed: GatewayAnswer | undefined;

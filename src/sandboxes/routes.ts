@@ -6,8 +6,10 @@ import { CATALOG_BODY_LIMIT } from '../catalog/admin-routes.js';
 import type { SandboxService } from './service.js';
 
 const SandboxIdSchema = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: "Lower-case letters, digits, '_' and '-'; 'default' is the root shop" });
-const Params = Type.Object({ sandbox_id: Type.String() });
-const SnapshotParams = Type.Object({ sandbox_id: Type.String(), name: Type.String() });
+/** Path of one sandbox's routes; the input schemas here are also the MCP admin tools' (src/mcp/admin-tools.ts). */
+export const Params = Type.Object({ sandbox_id: Type.String() });
+/** Path of one snapshot. */
+export const SnapshotParams = Type.Object({ sandbox_id: Type.String(), name: Type.String() });
 const Time = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
 /** An instant in a request: parsed by the service (a clear 400 names a bad one). */
 const TimeInput = Type.String({ maxLength: 64, description: 'ISO 8601, e.g. 2026-01-01T12:00:00Z' });
@@ -35,6 +37,25 @@ const Info = Type.Object(
     faults: Type.Array(Type.Ref('FaultRuleView'), { description: 'Its fault rules with how often each fired, as GET /sandboxes/{sandbox_id}/faults lists them (in the list, gateway rules show fired null)' }),
   },
   { $id: 'Sandbox' },
+);
+
+/** POST /sandboxes body: every field optional. */
+export const CreateBody = Type.Object(
+  {
+    sandbox_id: Type.Optional(SandboxIdSchema),
+    catalog: Type.Optional(Type.Object({ categories: Type.Array(Type.Unknown()), products: Type.Array(Type.Unknown()) })),
+    seed: Type.Optional(Type.Integer({ minimum: -(2 ** 53) + 1, maximum: 2 ** 53 - 1 })),
+    from: Type.Optional(Type.Object({ sandbox_id: Type.String(), snapshot: Type.String() }, { additionalProperties: false })),
+    now: Type.Optional(TimeInput),
+  },
+  { additionalProperties: false },
+);
+/** POST /sandboxes/{id}/snapshots body. */
+export const SnapshotBody = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }) }, { additionalProperties: false });
+/** POST /sandboxes/{id}/clock body: one of the two. */
+export const ClockBody = Type.Object(
+  { advance_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 * 365 * 86400 })), now: Type.Optional(TimeInput) },
+  { additionalProperties: false },
 );
 
 const Snapshot = Type.Object({ name: Type.String(), created_at: Time });
@@ -79,16 +100,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxServic
       description: 'Its shop API is every store path under `store_url`, its gateway every gateway path under `payments_url`. ' +
         '`catalog` (catalog.json shape, at most MAX_CATALOG_PRODUCTS products) or `from` (a snapshot of another sandbox), not both; default: the seed catalog. ' +
         '`seed`: deterministic cart, order and payment ids. `now`: the sandbox clock starts frozen at this instant and moves only when advanced.',
-      body: Type.Object(
-        {
-          sandbox_id: Type.Optional(SandboxIdSchema),
-          catalog: Type.Optional(Type.Object({ categories: Type.Array(Type.Unknown()), products: Type.Array(Type.Unknown()) })),
-          seed: Type.Optional(Type.Integer({ minimum: -(2 ** 53) + 1, maximum: 2 ** 53 - 1 })),
-          from: Type.Optional(Type.Object({ sandbox_id: Type.String(), snapshot: Type.String() }, { additionalProperties: false })),
-          now: Type.Optional(TimeInput),
-        },
-        { additionalProperties: false },
-      ),
+      body: CreateBody,
       response: responses(Created, CREATED, {
         ...base, created: true, body: true, 404: ['Sandbox not found', 'Snapshot not found'],
         409: ['Sandbox already exists', 'Sandbox limit reached (MAX_SANDBOXES=1000): delete one first'],
@@ -125,7 +137,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxServic
     schema: {
       operationId: 'saveSnapshot', tags, summary: 'Save the store and gateway state together under a name (replaces a snapshot of that name)',
       params: Params,
-      body: Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }) }, { additionalProperties: false }),
+      body: SnapshotBody,
       response: responses(Snapshot, { name: 'after-checkout', created_at: '2026-01-01T12:00:00.000Z' }, {
         ...base, created: true, body: true, 404: NOT_FOUND,
         422: { type: 'missing', loc: ['body', 'name'], msg: 'Field required', input: {} },
@@ -163,10 +175,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<{ sandboxes: SandboxServic
       operationId: 'setSandboxClock', tags,
       summary: 'Move the sandbox clock forward (never back): orders past their deadline expire and return their stock at once, carts past their TTL answer 404',
       params: Params,
-      body: Type.Object(
-        { advance_seconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 * 365 * 86400 })), now: Type.Optional(TimeInput) },
-        { additionalProperties: false },
-      ),
+      body: ClockBody,
       response: responses(Clock, { now: '2026-01-01T12:20:00.000Z' }, {
         ...base, body: true, 404: NOT_FOUND, 409: ['The clock of the default sandbox follows real time'],
         400: ['Give either advance_seconds or now', 'The clock never goes backwards (it is 2026-01-01T12:20:00.000Z)'],

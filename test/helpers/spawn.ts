@@ -70,7 +70,7 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
  * Under vitest, servers run from the JavaScript that global-setup.ts compiled from src/ into
  * TEST_BUILD_DIR: starting under tsx costs seconds per process, and the suite starts dozens.
  */
-function nodeArguments(entry: string): string[] {
+export function nodeArguments(entry: string): string[] {
   const buildDir = process.env.TEST_BUILD_DIR;
   if (buildDir && entry.startsWith('src/')) return [join(root, buildDir, entry.slice('src/'.length).replace(/\.ts$/, '.js'))];
   return ['--import', 'tsx', entry];
