@@ -37,12 +37,18 @@ export class FaultBook {
     private readonly rootKey = 0,
   ) {}
 
-  /** The rules this server applies in sandbox `key` at faults `version` (undefined: the root, see ROOT_REFRESH_MS). */
-  async rules(key: number, version: number | undefined): Promise<ActiveRule[]> {
-    const current = version ?? (await this.rootVersion());
+  /**
+   * The rules this server applies in sandbox `key` at faults `version` (undefined: the root, see
+   * ROOT_REFRESH_MS). `q`: the caller's transaction when it is in one. It must be: on SQLite the
+   * transaction holds the only connection, so a read through the database handle would wait for
+   * that transaction, which waits for the read (and on PostgreSQL it would take a second
+   * connection from the pool per transaction, which a busy pool may not have).
+   */
+  async rules(key: number, version: number | undefined, q: AnyDb = this.db): Promise<ActiveRule[]> {
+    const current = version ?? (await this.rootVersion(q));
     const cached = this.cache.get(key);
     if (cached && cached.version === current) return cached.rules;
-    const stored = await this.repo.rules(this.db, key);
+    const stored = await this.repo.rules(q, key);
     const rules = stored.filter((r) => r.server === this.server && live(r)).map((r) => activeRule(r.idx, Number(r.set_version), JSON.parse(r.rule) as FaultRule));
     this.cache.delete(key);
     if (this.cache.size >= CACHED_SANDBOXES) this.cache.delete(this.cache.keys().next().value!);
@@ -60,11 +66,14 @@ export class FaultBook {
     return current !== undefined && cached?.version === current ? cached.rules : undefined;
   }
 
-  private async rootVersion(): Promise<number> {
+  private async rootVersion(q: AnyDb): Promise<number> {
     const root = this.root;
     if (Date.now() - root.checkedAt < ROOT_REFRESH_MS) return root.version;
-    root.reading ??= this.repo.version(this.db, this.rootKey).finally(() => (root.reading = undefined));
-    const version = await root.reading;
+    // Concurrent reads outside transactions share one statement; a transaction reads through its
+    // own handle and never waits for a read queued behind it (see rules).
+    const version = await (q === this.db
+      ? (root.reading ??= this.repo.version(this.db, this.rootKey).finally(() => (root.reading = undefined)))
+      : this.repo.version(q, this.rootKey));
     root.version = version;
     root.checkedAt = Date.now();
     return version;
@@ -147,9 +156,9 @@ export class SandboxFaults {
     private readonly onFired: FiredListener | undefined,
   ) {}
 
-  /** The rules this server applies here now. */
-  active(): Promise<ActiveRule[]> {
-    return this.book.rules(this.sandbox.key, this.version);
+  /** The rules this server applies here now; `q`: the caller's transaction, if it is in one (FaultBook.rules). */
+  active(q?: AnyDb): Promise<ActiveRule[]> {
+    return this.book.rules(this.sandbox.key, this.version, q);
   }
 
   /** True when this process knows, without a statement, that no rule applies here (FaultBook.cached). */
@@ -210,9 +219,9 @@ export class SandboxFaults {
     return result;
   }
 
-  /** The active rules of one kind. */
-  async ofKind<K extends FaultRule['kind']>(kind: K): Promise<(ActiveRule & { rule: Extract<FaultRule, { kind: K }> })[]> {
-    return (await this.active()).filter((r): r is ActiveRule & { rule: Extract<FaultRule, { kind: K }> } => r.rule.kind === kind);
+  /** The active rules of one kind (`q` as in active). */
+  async ofKind<K extends FaultRule['kind']>(kind: K, q?: AnyDb): Promise<(ActiveRule & { rule: Extract<FaultRule, { kind: K }> })[]> {
+    return (await this.active(q)).filter((r): r is ActiveRule & { rule: Extract<FaultRule, { kind: K }> } => r.rule.kind === kind);
   }
 
   /** Fires the first rule of `kind` passing `which` that fires (list order); undefined if none did. */
@@ -222,7 +231,7 @@ export class SandboxFaults {
     detail: Record<string, unknown>,
     which: (rule: Extract<FaultRule, { kind: K }>) => boolean = () => true,
   ): Promise<Extract<FaultRule, { kind: K }> | undefined> {
-    for (const rule of await this.ofKind(kind)) if (which(rule.rule) && (await this.fire(tx, rule, detail))) return rule.rule;
+    for (const rule of await this.ofKind(kind, tx?.q)) if (which(rule.rule) && (await this.fire(tx, rule, detail))) return rule.rule;
     return undefined;
   }
 }

@@ -126,7 +126,7 @@ export class OrderService {
   private async fireOutOfStock(faults: FaultTx | undefined, productIds: () => Promise<number[]>): Promise<ReadonlySet<number>> {
     const refused = new Set<number>();
     // No rule (the common case): the products are not even read.
-    if ((await this.shop.faults.ofKind('out_of_stock')).length === 0) return refused;
+    if ((await this.shop.faults.ofKind('out_of_stock', faults?.q)).length === 0) return refused;
     for (const productId of await productIds()) {
       if (await this.shop.faults.fireFirst(faults, 'out_of_stock', { product_id: productId }, (r) => r.product_id === productId)) refused.add(productId);
     }
@@ -139,7 +139,7 @@ export class OrderService {
    * happens counts.
    */
   private async applyPriceChanges(faults: FaultTx, lines: CheckoutLine[]): Promise<CheckoutLine[]> {
-    if ((await this.shop.faults.ofKind('price_change')).length === 0) return lines;
+    if ((await this.shop.faults.ofKind('price_change', faults.q)).length === 0) return lines;
     const priced: CheckoutLine[] = [];
     for (const line of lines) {
       const rule = await this.shop.faults.fireFirst(faults, 'price_change', { product_id: line.product_id, catalog_price: toAmount(line.price_cents) }, (r) => r.product_id === line.product_id);

@@ -146,6 +146,7 @@ export const webhookRepository = {
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.leased_until', 'is', null), eb('d.leased_until', '<=', now)]))
       .orderBy('d.next_attempt_at')
+      .orderBy('d.event_seq')
       .limit(limit)
       .execute()
       .then((rows) => rows.map((r) => ({ ...r, sandbox: Number(r.sandbox), sandbox_id: r.sandbox_id!, attempt: r.attempts + 1 })));

@@ -135,10 +135,19 @@ export class WebhookWorker {
     for (const delivery of due) {
       if (await repo.claim(this.database.db, delivery.sandbox, delivery.id, delivery.attempts, now + this.leaseMs, now)) claimed.push(delivery);
     }
+    // Webhooks are sent to concurrently; one webhook's deliveries one after another, in event order,
+    // so a receiver sees `cart.created` before that cart's `cart.item_added`.
+    const byWebhook = new Map<string, ClaimedDelivery[]>();
+    for (const d of claimed) {
+      const key = `${d.sandbox}/${d.webhook_id}`;
+      byWebhook.set(key, [...(byWebhook.get(key) ?? []), d]);
+    }
     await Promise.all(
-      claimed.map((delivery) =>
-        this.attempt(delivery).catch((error: unknown) => this.log.error({ err: error, delivery_id: delivery.id }, 'webhook attempt could not be recorded')),
-      ),
+      [...byWebhook.values()].map(async (deliveries) => {
+        for (const delivery of deliveries) {
+          await this.attempt(delivery).catch((error: unknown) => this.log.error({ err: error, delivery_id: delivery.id }, 'webhook attempt could not be recorded'));
+        }
+      }),
     );
     return due.length === ATTEMPTS_PER_POLL;
   }
