@@ -122,8 +122,13 @@ const pathOf = (req: FastifyRequest): string => req.url.split('?')[0]!;
 
 const fingerprint = (req: FastifyRequest): string => createHash('sha256').update(`${req.method} ${pathOf(req)}\n${canonicalJson(req.body)}`).digest('hex');
 
+/**
+ * Sends a stored answer again. It goes through the route's response serializer like the first:
+ * the answer the work's transaction stored is its plain JSON, whose key order can differ from the
+ * serialized first answer (a repeat that arrives before the first's reply is recorded gets that one).
+ */
 const replay = (reply: FastifyReply, status: number, body: string) =>
-  reply.code(status).header('content-type', 'application/json; charset=utf-8').header('idempotent-replayed', 'true').send(body);
+  reply.code(status).header('idempotent-replayed', 'true').send(JSON.parse(body) as unknown);
 
 const keyRow = (db: ShopDb, scope: string, key: string) =>
   db.q.selectFrom('idempotency_keys').where('sandbox', '=', db.key).where('scope', '=', scope).where('key', '=', key);
