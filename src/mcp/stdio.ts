@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import pino from 'pino';
 import { httpChannel } from './channels.js';
@@ -55,10 +56,28 @@ async function main(): Promise<void> {
 
   const log = pino({ name: 'mcp', level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   const server = mcpServer(set, httpChannel(store, payments, key ? `Bearer ${key}` : undefined), log);
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
   log.info({ store, payments, tools: toolNames(set) }, `MCP stdio server for ${store}`);
-  // The client closing our stdin ends the session.
-  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
+  // The client closing our stdin ends the session, once the requests it sent are answered
+  // (`printf '<request>' | npm run -s mcp -- …` closes stdin right after its one request).
+  let pending = 0;
+  let ended = false;
+  const finish = () => void server.close().then(() => process.exit(0));
+  const receive = transport.onmessage!;
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) pending++;
+    receive(message);
+  };
+  const send = transport.send.bind(transport);
+  transport.send = async (message: JSONRPCMessage) => {
+    await send(message);
+    if (!('method' in message) && 'id' in message && --pending === 0 && ended) finish();
+  };
+  process.stdin.on('end', () => {
+    ended = true;
+    if (pending === 0) finish();
+  });
 }
 
 main().catch((error: unknown) => {
