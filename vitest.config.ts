@@ -10,9 +10,11 @@ const TEST_BUILD_DIR = '.test-build';
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 // Suites that run once: the gateway keeps its own embedded database; dialects.test.ts starts both itself;
-// the dashboard's browser test checks the page, which is the same on both dialects.
+// the dashboard's browser test checks the page, the MCP tools call the HTTP routes (tested on both
+// dialects elsewhere) and the access rules decide before any query: the same on both dialects.
 const runOnce = [
   'test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/llms-txt.test.ts', 'test/dashboard.test.ts',
+  'test/mcp.test.ts', 'test/sandbox-access.test.ts',
 ];
 
 /**
@@ -51,8 +53,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
-    // Each file boots real server processes on free ports; two cores run two files at a time.
-    maxWorkers: 2,
+    // Each file boots real server processes on free ports and spends much of its time waiting for
+    // them (callbacks, retries, timers): four files at a time keep two cores busy.
+    maxWorkers: 4,
     projects: [
       { extends: true, test: { name: 'sqlite', include: ['test/**/*.test.ts'], env: { TEST_DIALECT: 'sqlite', TEST_BUILD_DIR } } },
       ...(withPostgres
