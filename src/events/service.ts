@@ -1,7 +1,7 @@
 import type { Database } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
-import type { SandboxService } from '../sandboxes/service.js';
-import { fail, ok, type Result } from '../shared/result.js';
+import { sandboxNotFound, type SandboxService } from '../sandboxes/service.js';
+import { ok, type Result } from '../shared/result.js';
 import type { GatewayEventImporter } from './gateway-import.js';
 import { eventRepository } from './repository.js';
 import type { EventSource } from './recorder.js';
@@ -43,7 +43,7 @@ export class EventService {
   /** Events with seq > `after`, oldest first, at most `limit`. not_found: no such sandbox. */
   async list(sandboxId: string, after: number, limit = MAX_EVENTS_PER_READ): Promise<Result<{ events: TimelineEvent[] }>> {
     const ref = await this.resolve(sandboxId);
-    if (!ref) return fail('not_found', 'Sandbox not found');
+    if (!ref) return sandboxNotFound();
     return ok({ events: await this.read(ref, after, limit) });
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { StoreSchema } from '../db/schema.js';
 import type { GatewayClient } from '../sandboxes/gateway-client.js';
-import type { SandboxService } from '../sandboxes/service.js';
+import { sandboxNotFound, type SandboxService } from '../sandboxes/service.js';
 import type { ShopFactory } from '../sandboxes/shop.js';
 import { toFixedAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
@@ -42,7 +42,7 @@ export class StateService {
 
   async get(sandboxId: string): Promise<Result<StateAnswer>> {
     const row = await this.sandboxes.find(sandboxId);
-    if (!row) return fail('not_found', 'Sandbox not found');
+    if (!row) return sandboxNotFound();
     const shop = this.shops.forRow(row);
     await shop.importGatewayEvents();
     // Orders past their deadline are expired first (stock returned), as any read of the shop does.

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
 import type { SandboxRow, StoreSchema } from '../db/schema.js';
 import type { GatewayClient, GatewayFaultCount } from '../sandboxes/gateway-client.js';
-import { fail, ok, type Result } from '../shared/result.js';
+import { ok, type Result } from '../shared/result.js';
 import type { FaultBook } from './book.js';
 import type { StoredFaultRule } from './repository.js';
 import { parseFaultRules, serverOf, type FaultRule } from './rules.js';
+import { sandboxNotFound } from '../sandboxes/service.js';
 
 /** A rule as GET shows it: its index in the list, the rule, and how often it fired (null: the gateway's count is not known here). */
 export type FaultView = { index: number; fired: number | null } & FaultRule;
@@ -15,7 +16,6 @@ export interface FaultList {
   rules: FaultView[];
 }
 
-const notFound = () => fail('not_found', 'Sandbox not found');
 
 /**
  * Rules as shown, store counts from its own rows and gateway counts from `gateway` (by index;
@@ -64,7 +64,7 @@ export class FaultService {
   /** PUT: replaces the sandbox's rules; 422 (`invalid`) names the first bad rule and field. */
   async put(id: string, body: unknown): Promise<Result<FaultList>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const parsed = parseFaultRules(body, this.maxRules);
     if (!parsed.ok) return parsed;
     const result = await this.replace(row, parsed.value);
@@ -76,7 +76,7 @@ export class FaultService {
   /** DELETE: no rules any more (204). */
   async clear(id: string): Promise<Result<void>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const result = await this.replace(row, []);
     if (result.ok) this.log.info({ sandbox_id: id }, 'fault rules cleared');
     return result;
@@ -84,7 +84,7 @@ export class FaultService {
 
   async get(id: string): Promise<Result<FaultList>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     return ok({ rules: await faultViewsOf(this.gateway, id, await this.book.repo.rules(this.db, row.sandbox)) });
   }
 

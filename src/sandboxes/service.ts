@@ -49,7 +49,8 @@ export interface SnapshotInfo {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const notFound = () => fail('not_found', 'Sandbox not found');
+/** The answer every sandbox operation gives for an unknown id (spec/sandboxes.md section 1: 404). */
+export const sandboxNotFound = () => fail('not_found', 'Sandbox not found');
 const DEFAULT_ID = 'default';
 
 /**
@@ -113,7 +114,7 @@ export class SandboxService {
     let source: SandboxRow | undefined;
     if (input.from) {
       const parent = await this.find(input.from.sandbox_id);
-      if (!parent) return notFound();
+      if (!parent) return sandboxNotFound();
       source = await sandboxes.findHidden(this.db, parent.sandbox, 'snapshot', input.from.snapshot);
       if (!source) return fail('not_found', 'Snapshot not found');
     }
@@ -162,7 +163,7 @@ export class SandboxService {
 
   async get(id: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const counts = (await sandboxes.counts(this.db, [row.sandbox])).get(row.sandbox)!;
     const gateway = await this.gateway.get(id);
     const faults = await faultViewsOf(this.gateway, id, await this.faults.repo.rules(this.db, row.sandbox));
@@ -183,7 +184,7 @@ export class SandboxService {
   async delete(id: string): Promise<Result<void>> {
     if (id === DEFAULT_ID) return fail('exists', 'The default sandbox cannot be deleted');
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const result = await this.database.transact(async (trx) => {
       const hidden = await trx.selectFrom('sandboxes').select('sandbox').where('parent', '=', row.sandbox).execute();
       for (const { sandbox } of hidden) await sandboxes.remove(trx, Number(sandbox));
@@ -234,7 +235,7 @@ export class SandboxService {
 
   async reset(id: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const origin = row.origin === null ? await sandboxes.template(this.db) : await this.db.selectFrom('sandboxes').selectAll().where('sandbox', '=', row.origin).executeTakeFirst();
     if (!origin) return fail('unavailable', 'Sandbox has no creation state to reset to');
     // The template has no clock of its own: the sandbox's start (its `now`), or real time.
@@ -250,7 +251,7 @@ export class SandboxService {
   async saveSnapshot(id: string, name: string): Promise<Result<SnapshotInfo>> {
     if (!SNAPSHOT_NAME.test(name)) return fail('rejected', 'name must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$');
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const now = Date.now();
     const result = await this.database.transact(async (trx) => {
       const previous = await sandboxes.findHidden(trx, row.sandbox, 'snapshot', name);
@@ -269,13 +270,13 @@ export class SandboxService {
 
   async snapshots(id: string): Promise<Result<SnapshotInfo[]>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     return ok((await sandboxes.snapshots(this.db, row.sandbox)).map((s) => ({ name: s.name!, created_at: iso(s.created_at) })));
   }
 
   async restore(id: string, name: string): Promise<Result<SandboxInfo>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const snapshot = SNAPSHOT_NAME.test(name) ? await sandboxes.findHidden(this.db, row.sandbox, 'snapshot', name) : undefined;
     if (!snapshot) return fail('not_found', 'Snapshot not found');
     const clock: ClockState = { frozen_at: snapshot.frozen_at, offset_ms: snapshot.offset_ms };
@@ -287,7 +288,7 @@ export class SandboxService {
 
   async deleteSnapshot(id: string, name: string): Promise<Result<void>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     const snapshot = SNAPSHOT_NAME.test(name) ? await sandboxes.findHidden(this.db, row.sandbox, 'snapshot', name) : undefined;
     if (!snapshot) return fail('not_found', 'Snapshot not found');
     return this.database.transact(async (trx) => {
@@ -299,7 +300,7 @@ export class SandboxService {
 
   async clock(id: string): Promise<Result<{ now: string }>> {
     const row = await this.find(id);
-    return row ? ok({ now: iso(clockOf(row).now()) }) : notFound();
+    return row ? ok({ now: iso(clockOf(row).now()) }) : sandboxNotFound();
   }
 
   /**
@@ -309,7 +310,7 @@ export class SandboxService {
    */
   async setClock(id: string, change: { advance_seconds?: number | undefined; now?: string | undefined }): Promise<Result<{ now: string }>> {
     const row = await this.find(id);
-    if (!row) return notFound();
+    if (!row) return sandboxNotFound();
     if (row.sandbox === 0) return fail('exists', 'The clock of the default sandbox follows real time');
     if ((change.advance_seconds === undefined) === (change.now === undefined)) return fail('rejected', 'Give either advance_seconds or now');
     const current = clockOf(row).now();
