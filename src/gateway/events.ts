@@ -1,8 +1,8 @@
 import type { Db } from './context.js';
-import { keepsTimeline } from '../shared/timeline.js';
+import { GATEWAY_EVENT_TYPES, keepsTimeline } from '../shared/timeline.js';
 
-/** The event types the gateway records (a subset of the store's EventType, spec/sandboxes.md section 3). */
-export type GatewayEventType = 'payment.succeeded' | 'payment.failed' | 'payment.refunded' | 'callback.attempted' | 'fault.fired';
+/** The event types the gateway records (GATEWAY_EVENT_TYPES). */
+export type GatewayEventType = (typeof GATEWAY_EVENT_TYPES)[number];
 
 /** One event of the gateway's log as the management endpoint answers it: `at` in epoch ms of the sandbox clock. */
 export interface GatewayEvent {

@@ -1,3 +1,9 @@
+/**
+ * The event types the gateway records (a subset of the store's EventType, spec/sandboxes.md
+ * section 3); the store imports them into a sandbox's timeline (events/gateway-import.ts).
+ */
+export const GATEWAY_EVENT_TYPES = ['payment.succeeded', 'payment.failed', 'payment.refunded', 'callback.attempted', 'fault.fired'] as const;
+
 let rootKeepsTimeline = true;
 
 /**

@@ -11,9 +11,10 @@ import { webhookRepository as repo, type ClaimedDelivery, type SubscriptionCurso
 import type { AttemptResult, WebhookSender } from './sender.js';
 import { eventBody } from './body.js';
 import type { GatewayEventImporter } from '../events/gateway-import.js';
+import { GATEWAY_EVENT_TYPES } from '../shared/timeline.js';
 
-/** The types the gateway records: they reach the store's timeline only when imported (events/gateway-import.ts). */
-const GATEWAY_TYPES = ['payment.succeeded', 'payment.failed', 'payment.refunded', 'callback.attempted', 'fault.fired'];
+/** The gateway's types reach the store's timeline only when imported (events/gateway-import.ts). */
+const GATEWAY_TYPES: readonly string[] = GATEWAY_EVENT_TYPES;
 
 /** `*` or the event's type among a subscription's types. */
 const matches = (types: string[], type: string): boolean => types.includes('*') || types.includes(type);
