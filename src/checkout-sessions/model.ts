@@ -1,5 +1,6 @@
 import type { CheckoutSessionRow, CheckoutSessionStatus, OrderRow } from '../db/schema.js';
 import { effectiveStatus as orderStatus } from '../orders/lifecycle.js';
+import { isoTime as iso } from '../shared/time.js';
 
 /**
  * Checkout sessions as the Agentic Commerce Protocol shows them (API version 2026-01-16,
@@ -124,7 +125,6 @@ export function currentState(session: Session, order: OrderRow | undefined, now:
   return { status: row.status, messages: session.messages };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The line items and totals of priced lines (no discounts, no tax, no fulfillment cost: the store has none). */
 function amounts(lines: SessionLine[]): Pick<CheckoutSessionView, 'line_items' | 'totals'> {

@@ -5,6 +5,7 @@ import { ok, type Result } from '../shared/result.js';
 import type { GatewayEventImporter } from './gateway-import.js';
 import { eventRepository } from './repository.js';
 import type { EventSource } from './recorder.js';
+import { isoTime } from '../shared/time.js';
 
 /** One event as the API shows it: `at` is ISO 8601 (UTC), `data` the recorded object. */
 export interface TimelineEvent {
@@ -51,7 +52,7 @@ export class EventService {
   async read(ref: TimelineRef, after: number, limit = MAX_EVENTS_PER_READ): Promise<TimelineEvent[]> {
     await this.importer.import(ref);
     const rows = await eventRepository.list(this.database.db, ref.key, after, limit, this.keep);
-    return rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), source: r.source, type: r.type, data: JSON.parse(r.data) as unknown }));
+    return rows.map((r) => ({ seq: r.seq, at: isoTime(r.at), source: r.source, type: r.type, data: JSON.parse(r.data) as unknown }));
   }
 
   /** Whether the sandbox still exists (a stream of a deleted sandbox ends). */

@@ -6,6 +6,7 @@ import { sandboxNotFound, type SandboxService } from '../sandboxes/service.js';
 import type { ShopFactory } from '../sandboxes/shop.js';
 import { toFixedAmount } from '../shared/money.js';
 import { fail, ok, type Result } from '../shared/result.js';
+import { isoTime } from '../shared/time.js';
 
 /** `GET /sandboxes/{id}/state`: the canonical state and its sha256 (64 hex digits). */
 export interface StateAnswer {
@@ -13,7 +14,7 @@ export interface StateAnswer {
   hash: string;
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
 /** Code-unit order, the same on every database (ids are ASCII). */
 const byText = <T>(key: (row: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 

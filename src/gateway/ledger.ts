@@ -4,10 +4,10 @@ import { DEFAULT_ACCOUNT } from './migrations.js';
 import type { LedgerEntry, LedgerTable } from './repository.js';
 import { failed, MESSAGES, parsePayRequest, type Answer } from './requests.js';
 import type { Insertable } from 'kysely';
+import { isoTime as iso } from '../shared/time.js';
 
 export const ACCOUNT_ID = DEFAULT_ACCOUNT.id;
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A ledger entry as /pay, /payments/orders and /transactions show it (key order is part of the contract). */
 export function transactionView(entry: LedgerEntry): Record<string, unknown> {

@@ -6,11 +6,11 @@ import { transactionView, type Ledger } from './ledger.js';
 import { callbackPayload, logRefund, refundWithin, type Refund } from './refunds.js';
 import type { CallbackAttempt, CallbackJob, Payment } from './repository.js';
 import { declineFor, declineOf, failed, MESSAGES, parseOrderPayment, type Answer, type OrderPaymentRequest } from './requests.js';
+import { isoTime as iso } from '../shared/time.js';
 
 /** The reason of the `failed` a `reorder` callback fault sends before the success. */
 export const REORDERED_REASON = 'fault_reorder';
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Runs fn for a key after every earlier call for that key has finished (one process). */
 export class KeyedMutex {

@@ -7,11 +7,12 @@ import { failed, type Answer } from './requests.js';
 import type { SandboxRepository } from './sandbox-repository.js';
 import { parseSandboxId } from './sandbox-requests.js';
 import { SANDBOX_MESSAGES } from './sandboxes.js';
+import { isoTime } from '../shared/time.js';
 
 /** Most events one read of the gateway's log returns (the store pages on with `after`). */
 const MAX_READ = 1000;
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null): string | null => (ms === null ? null : isoTime(ms));
 
 /**
  * What the store reads of a sandbox's gateway half for its timeline and its state hash

@@ -12,6 +12,7 @@ import { PaymentConfirmations, type ConfirmResult, type PaymentOutcome } from '.
 import { alreadyProcessed, byProductId, effectiveStatus, lostRace, orderNotFound, releaseStock } from './lifecycle.js';
 import { orderRepository as orders } from './repository.js';
 import { recordEvent } from '../events/recorder.js';
+import { isoTime } from '../shared/time.js';
 
 export type { ConfirmResult, PaymentOutcome } from './confirmations.js';
 
@@ -42,7 +43,7 @@ interface CheckoutLine {
   quantity: number;
 }
 
-const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null ? undefined : isoTime(ms));
 
 /**
  * The order lifecycle: checkout reserves stock and creates a `pending_payment` order in one

@@ -13,6 +13,7 @@ import { sandboxRepository as sandboxes, type SandboxCounts } from './repository
 import { clockOf, type ClockState, type ShopFactory } from './shop.js';
 import { eventRepository } from '../events/repository.js';
 import { recordEvent } from '../events/recorder.js';
+import { isoTime as iso } from '../shared/time.js';
 
 /** Public sandbox ids (the contract) and snapshot names (the gateway interface). */
 export const SANDBOX_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -48,7 +49,6 @@ export interface SnapshotInfo {
   created_at: string;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
 /** The answer every sandbox operation gives for an unknown id (spec/sandboxes.md section 1: 404). */
 export const sandboxNotFound = () => fail('not_found', 'Sandbox not found');
 const DEFAULT_ID = 'default';

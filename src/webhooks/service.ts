@@ -10,6 +10,7 @@ import type { HostAllowList } from './allow-list.js';
 import { webhookRepository as repo } from './repository.js';
 import { eventId } from './body.js';
 import { sandboxNotFound } from '../sandboxes/service.js';
+import { isoTime as iso } from '../shared/time.js';
 
 /** A subscription as answered (the secret only where said). */
 export interface WebhookInfo {
@@ -54,7 +55,6 @@ export interface RedeliveryQueued {
   attempt: number;
 }
 
-const iso = (ms: number): string => new Date(Number(ms)).toISOString();
 const webhookNotFound = () => fail('not_found', 'Webhook not found');
 /** The root records nothing by default, so a subscription there would never fire: say why instead. */
 const ROOT_OFF = 'The default shop records no events (ROOT_EVENTS=off): start the store with ROOT_EVENTS=changes, or subscribe in a sandbox';
