@@ -14,7 +14,7 @@ const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@
 // dialects elsewhere) and the access rules decide before any query: the same on both dialects.
 const runOnce = [
   'test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/llms-txt.test.ts', 'test/dashboard.test.ts',
-  'test/mcp.test.ts', 'test/sandbox-access.test.ts',
+  'test/mcp.test.ts', 'test/sandbox-access.test.ts', 'test/fresh-read.test.ts', 'test/write-mark.test.ts',
 ];
 
 /**

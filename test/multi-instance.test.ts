@@ -30,6 +30,22 @@ describe('two store instances sharing one database', () => {
     return cart.body.cart_id;
   }
 
+  it('a read through one instance shows a sale made through the other at once (cached catalog pages and details)', async () => {
+    const product = 9;
+    const detail = () => call('GET', `${b.url}/products/${product}`);
+    const listed = async () => ((await call('GET', `${b.url}/products?page_size=100`)).body.products as { id: number; stock: number }[]).find((p) => p.id === product)!.stock;
+    for (let round = 0; round < 5; round++) {
+      const before = (await detail()).body.stock as number;
+      expect(await listed()).toBe(before);
+      // Read again: now both answers come from b's caches.
+      expect((await detail()).body.stock).toBe(before);
+      const cart = await cartWith(a, product, 1);
+      expect((await call('POST', `${a.url}/cart/${cart}/checkout`)).status).toBe(200);
+      expect((await detail()).body.stock).toBe(before - 1);
+      expect(await listed()).toBe(before - 1);
+    }
+  });
+
   it('never oversells, confirms each order once and expires each leftover order once', async () => {
     const initial = (await call('GET', `${a.url}/products/${PRODUCT}`)).body.stock as number;
     expect(initial).toBeGreaterThan(10);

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
@@ -24,6 +24,8 @@ export interface CatalogState {
  * Every statement is about one sandbox: `sandbox = <key>` is its first condition.
  */
 export class CatalogRepository {
+  private stateQuery: CompiledQuery<{ version: number; next_deadline: number | null }> | undefined;
+
   constructor(
     private readonly db: Kysely<StoreSchema>,
     private readonly dialect: Dialect,
@@ -41,8 +43,10 @@ export class CatalogRepository {
    * still holding stock (epoch ms, null when none is pending).
    */
   async state(): Promise<CatalogState> {
-    const [row] = await this.all(sql<CatalogState>`select version, (select min(expires_at) from orders
-      where sandbox = ${this.key} and status = 'pending_payment') as next_deadline from catalog_version where sandbox = ${this.key}`);
+    // Compiled once: it runs before every catalog read, and it never changes for a sandbox.
+    this.stateQuery ??= sql<CatalogState>`select version, (select min(expires_at) from orders
+      where sandbox = ${this.key} and status = 'pending_payment') as next_deadline from catalog_version where sandbox = ${this.key}`.compile(this.db);
+    const [row] = (await this.db.executeQuery(this.stateQuery)).rows;
     return { version: Number(row?.version ?? 0), next_deadline: row?.next_deadline === null || row?.next_deadline === undefined ? null : Number(row.next_deadline) };
   }
 

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sendKeptJson } from '../http/kept-json.js';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
 import type { ProductQuery } from './model.js';
@@ -82,7 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
-  }, (req) => req.shop.catalog.categories());
+  }, async (req, reply) => sendKeptJson(reply, await req.shop.catalog.categories()));
 
   app.get('/categories/:category_id', {
     schema: {
@@ -112,7 +113,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (typeof query.order === 'string') query.order = query.order.toLowerCase();
     },
     // page and page_size are optional for clients; the validator (useDefaults) fills them in.
-  }, (req) => req.shop.catalog.products(req.query as ProductQuery));
+  }, async (req, reply) => sendKeptJson(reply, await req.shop.catalog.products(req.query as ProductQuery)));
 
   app.get('/products/:product_id', {
     schema: {
@@ -122,7 +123,10 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: ProductIdParams,
       response: responses(Type.Ref('ProductDetail'), { ...PRODUCT, category: CATEGORY }, { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
-  }, async (req, reply) => send(reply, await req.shop.catalog.product(req.params.product_id)));
+  }, async (req, reply) => {
+    const found = await req.shop.catalog.product(req.params.product_id);
+    return found.ok ? sendKeptJson(reply, found.value) : send(reply, found);
+  });
 
   app.get('/products/:product_id/related', {
     schema: {

@@ -1,8 +1,9 @@
 import { fail, ok, type Result } from '../shared/result.js';
 import { toProduct, type Category, type Product, type ProductColumns, type ProductQuery } from './model.js';
-import type { CatalogRepository } from './repository.js';
+import type { CatalogRepository, CatalogState } from './repository.js';
 import { CatalogSnapshot } from './snapshot.js';
 import type { Clock } from '../sandboxes/shop.js';
+import { FreshRead } from '../shared/fresh-read.js';
 
 export interface ProductPage {
   total: number;
@@ -21,6 +22,8 @@ export interface CatalogServiceOptions {
    * whenever such an order exists, so no read ever counts an expired hold.
    */
   releaseExpiredHolds: () => Promise<unknown>;
+  /** The database's write mark (Database.writeMark, SQLite): while it is unchanged, the state read last is current. */
+  writeMark?: (() => string) | undefined;
   /** Products that read stock 0 because of an out_of_stock fault rule (spec/sandboxes.md section 2); usually none. */
   outOfStock: () => Promise<ReadonlySet<number>>;
 }
@@ -52,6 +55,12 @@ export class CatalogCache {
   version = -1;
   readonly pages = new Map<string, ProductPage>();
   readonly totals = new Map<string, number>();
+  /** Product details of this version by id: the same object each time, so its JSON can be kept too. */
+  readonly details = new Map<number, ProductDetail>();
+  /** Concurrent requests share one state statement (never one that began before they arrived). */
+  readonly states = new FreshRead<CatalogState>();
+  /** The state last read and the write mark taken just before reading it (SQLite). */
+  marked: { mark: string; state: CatalogState } | undefined;
 
   /** Catalogs of at most memoryLimit products are served from memory; larger ones from SQL. */
   constructor(readonly memoryLimit = 10_000) {}
@@ -74,17 +83,20 @@ export class CatalogService {
   /** The catalog as of now: its version, and its in-memory copy when it is small. */
   private async current(): Promise<{ version: number; snapshot: CatalogSnapshot | undefined }> {
     const cache = this.cache;
-    let state = await this.repo.state();
+    // SQLite: no write since the last state read (by any process) means that state still holds.
+    const marked = cache.marked;
+    let state = marked && this.options.writeMark?.() === marked.mark ? marked.state : await cache.states.read(this.readState);
     if (state.next_deadline !== null && state.next_deadline <= this.options.clock.now()) {
       cache.releasing ??= this.options.releaseExpiredHolds().finally(() => (cache.releasing = undefined));
       await cache.releasing;
-      state = await this.repo.state();
+      state = await cache.states.read(this.readState);
     }
     const { version } = state;
     if (version > cache.version) {
       cache.version = version;
       cache.pages.clear();
       cache.totals.clear();
+      cache.details.clear();
     }
     if (cache.large) return { version, snapshot: undefined };
     if (cache.snapshot && cache.snapshot.version >= version) return { version, snapshot: cache.snapshot };
@@ -93,6 +105,14 @@ export class CatalogService {
     // A load started for an older version may finish after this request read a newer one: load again.
     return loaded && loaded.version < version ? this.current() : { version, snapshot: loaded };
   }
+
+  /** Reads the state, noting the write mark taken just before (a field: no closure per request). */
+  private readonly readState = async (): Promise<CatalogState> => {
+    const mark = this.options.writeMark?.();
+    const read = await this.repo.state();
+    if (mark !== undefined) this.cache.marked = { mark, state: read };
+    return read;
+  };
 
   private async load(version: number): Promise<CatalogSnapshot | undefined> {
     const { memoryLimit } = this.cache;
@@ -143,15 +163,26 @@ export class CatalogService {
     return result;
   }
 
-  private remember<T>(version: number, cache: Map<string, T>, key: string, value: T): void {
+  private remember<K, T>(version: number, cache: Map<K, T>, key: K, value: T): void {
     if (version !== this.cache.version) return;
     if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
     cache.set(key, value);
   }
 
   async product(id: number): Promise<Result<ProductDetail>> {
-    const { snapshot } = await this.current();
+    const { version, snapshot } = await this.current();
     const outOfStock = await this.options.outOfStock();
+    if (outOfStock.size === 0) {
+      const cached = this.cache.details.get(id);
+      if (cached) return ok(cached);
+      const found = await this.productOf(id, snapshot, outOfStock);
+      if (found.ok) this.remember(version, this.cache.details, id, found.value);
+      return found;
+    }
+    return this.productOf(id, snapshot, outOfStock);
+  }
+
+  private async productOf(id: number, snapshot: CatalogSnapshot | undefined, outOfStock: ReadonlySet<number>): Promise<Result<ProductDetail>> {
     if (snapshot) {
       const row = snapshot.product(id);
       const category = row && snapshot.category(row.category_id);

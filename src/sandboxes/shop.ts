@@ -116,6 +116,7 @@ export class Shop {
     return (this.services.catalog ??= new CatalogService(new CatalogRepository(this.db.q, this.factory.database.dialect, this.sandbox.key), this.factory.catalogCache(this.sandbox.key), {
       clock: this.clock,
       releaseExpiredHolds: () => this.orders.expireDue(),
+      writeMark: this.factory.database.writeMark,
       outOfStock: () => this.outOfStock(),
     }));
   }
