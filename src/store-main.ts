@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
-import pino from 'pino';
 import { loadOrExit, loadStoreConfig, type StoreConfig } from './config.js';
-import { loggerOptions } from './http/logger.js';
+import { createLogger } from './http/logger.js';
 import { stopWithParent } from './shared/launcher.js';
 import { announceStore, prepareStoreDatabase, startStore } from './store.js';
 
@@ -34,7 +33,7 @@ async function runWorker(config: StoreConfig): Promise<void> {
 }
 
 async function runPrimary(config: StoreConfig): Promise<void> {
-  const log = pino(loggerOptions(config.log, 'store'));
+  const log = createLogger(config.log, 'store');
   await prepareStoreDatabase(config, log);
   if (config.workers === 1) return runWorker(config);
   log.info({ workers: config.workers }, 'starting store workers');

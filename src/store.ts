@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { redactUrl, type StoreConfig } from './config.js';
 import { openDatabase, openMigrated, type Database } from './db/database.js';
 import { storeMigrations } from './db/migrations.js';
@@ -8,7 +8,7 @@ import { readSeedFile, seedIfEmpty } from './db/seed.js';
 import { buildStoreApp } from './http/app.js';
 import { closeGracefully, listen, serverUrl } from './http/server.js';
 import { recordIdempotentAnswers, sweepIdempotencyKeys } from './http/idempotency.js';
-import { loggerOptions } from './http/logger.js';
+import { createLogger } from './http/logger.js';
 import { recordEvent } from './events/recorder.js';
 import { FaultBook, firedEventData } from './faults/book.js';
 import { FaultRepository } from './faults/repository.js';
@@ -72,7 +72,7 @@ export function announceStore(config: StoreConfig, log: Logger): void {
 
 /** Starts one store process: HTTP server, the sweeper that expires orders and idle carts, and the webhook worker. */
 export async function startStore(config: StoreConfig) {
-  const log = pino(loggerOptions(config.log, 'store'));
+  const log = createLogger(config.log, 'store');
   setRootTimeline(config.events.root !== 'off');
   // Transactions run for a request with an Idempotency-Key also record its answer (http/idempotency.ts).
   const database = recordIdempotentAnswers(openStoreDatabase(config));

@@ -1,11 +1,10 @@
-import pino from 'pino';
 import { isLoopback, loadGatewayConfig, loadOrExit, redactUrl } from '../config.js';
 import { setRootTimeline } from '../shared/timeline.js';
 import { sql } from 'kysely';
 import { openMigrated } from '../db/database.js';
 import { closeGracefully, listen, serverUrl } from '../http/server.js';
 import { stopWithParent } from '../shared/launcher.js';
-import { accessLogEnabled, loggerOptions } from '../http/logger.js';
+import { accessLogEnabled, createLogger } from '../http/logger.js';
 import { buildGatewayApp } from './app.js';
 import { CallbackWorker, HttpCallbackSender } from './callbacks.js';
 import { GATEWAY_MIGRATION_TABLE, gatewayMigrations } from './migrations.js';
@@ -27,7 +26,7 @@ const EVENT_PRUNE_INTERVAL_MS = 5000;
 
 async function main(): Promise<void> {
   const config = loadOrExit(loadGatewayConfig);
-  const log = pino(loggerOptions(config.log, 'payments'));
+  const log = createLogger(config.log, 'payments');
   setRootTimeline(config.rootEvents);
   const database = await openMigrated<GatewaySchema>(
     'PAYMENTS_DATABASE_URL',
