@@ -107,10 +107,11 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }),
     },
     // FastAPI's bool accepts yes/on/1/t/y..., and `order` is case-insensitive: normalise before validation.
-    preValidation: async (req) => {
+    preValidation: (req, _reply, done) => {
       const query = req.query as Record<string, unknown>;
       if (typeof query.in_stock === 'string') query.in_stock = BOOLEAN_WORDS[query.in_stock.toLowerCase()] ?? query.in_stock;
       if (typeof query.order === 'string') query.order = query.order.toLowerCase();
+      done();
     },
     // page and page_size are optional for clients; the validator (useDefaults) fills them in.
   }, async (req, reply) => sendKeptJson(reply, await req.shop.catalog.products(req.query as ProductQuery)));

@@ -25,7 +25,7 @@ export interface CatalogServiceOptions {
   /** The database's write mark (Database.writeMark, SQLite): while it is unchanged, the state read last is current. */
   writeMark?: (() => string) | undefined;
   /** Products that read stock 0 because of an out_of_stock fault rule (spec/sandboxes.md section 2); usually none. */
-  outOfStock: () => Promise<ReadonlySet<number>>;
+  outOfStock: () => ReadonlySet<number> | Promise<ReadonlySet<number>>;
 }
 
 /** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */

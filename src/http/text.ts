@@ -18,10 +18,18 @@ export function findUnstorableText(value: unknown, depth = 0): (string | number)
   if (typeof value === 'string') return isStorableText(value) ? undefined : [];
   // Bodies are at most 1 MiB and parsed by JSON.parse; the depth guard only stops pathological nesting.
   if (value === null || typeof value !== 'object' || depth > 64) return undefined;
-  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-  for (const [key, item] of entries) {
-    if (typeof key === 'string' && !isStorableText(key)) return [key];
-    const inner = findUnstorableText(item, depth + 1);
+  // Plain loops: every request passes here (path, query and body), so nothing is allocated on the way.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const inner = findUnstorableText(value[i], depth + 1);
+      if (inner) return [i, ...inner];
+    }
+    return undefined;
+  }
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!isStorableText(key)) return [key];
+    const inner = findUnstorableText((value as Record<string, unknown>)[key], depth + 1);
     if (inner) return [key, ...inner];
   }
   return undefined;
