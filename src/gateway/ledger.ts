@@ -31,9 +31,13 @@ export class Ledger {
     return (await this.ctx.repo.account(trx, ACCOUNT_ID, lock)).balance_cents;
   }
 
-  /** Debits (payment) or credits (refund) the account and records the movement; the account must be locked. */
-  async move(trx: Db, movement: Movement): Promise<LedgerEntry> {
-    const balance = await this.balance(trx, true);
+  /**
+   * Debits (payment) or credits (refund) the account and records the movement; the account must be
+   * locked. `lockedBalance`: the balance the caller read with the lock in this transaction, so it
+   * is not read twice.
+   */
+  async move(trx: Db, movement: Movement, lockedBalance?: Cents): Promise<LedgerEntry> {
+    const balance = lockedBalance ?? (await this.balance(trx, true));
     const after = movement.type === 'payment' ? balance - movement.amount_cents : balance + movement.amount_cents;
     await this.ctx.repo.setBalance(trx, ACCOUNT_ID, after);
     return this.ctx.repo.addLedgerEntry(trx, { ...movement, balance_after_cents: after });
@@ -59,7 +63,7 @@ export class Ledger {
         await this.ctx.record(trx, now, 'payment.failed', { recipient, amount: toAmount(amount.cents), reason: 'insufficient_funds' });
         return failed(402, MESSAGES.insufficientFunds, { balance: toAmount(balance), requested: toAmount(amount.cents) });
       }
-      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: now });
+      const entry = await this.move(trx, { type: 'payment', recipient, order_id: null, payment_id: null, amount_cents: amount.cents, created_at: now }, balance);
       await this.ctx.record(trx, now, 'payment.succeeded', { recipient, amount: toAmount(amount.cents) });
       return {
         status: 200,

@@ -73,7 +73,7 @@ export class OrderPayments {
       const decline = declineFor(card, amount.cents, balance) ?? declineOf((await this.ctx.faults.fireFirst(faults, 'payment_decline', faultDetail))?.reason);
       const entry = decline
         ? undefined
-        : await this.ledger.move(trx, { type: 'payment', recipient: null, order_id: orderId, payment_id: paymentId, amount_cents: amount.cents, created_at: now });
+        : await this.ledger.move(trx, { type: 'payment', recipient: null, order_id: orderId, payment_id: paymentId, amount_cents: amount.cents, created_at: now }, balance);
       const payment = {
         payment_id: paymentId,
         order_id: orderId,
