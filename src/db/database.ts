@@ -20,11 +20,10 @@ export interface Database<Schema> {
   /** Runs fn in one transaction: commits when it returns ok, rolls back on a failure or an exception. */
   transact<T>(fn: (trx: Kysely<Schema>) => Promise<Result<T>>): Promise<Result<T>>;
   /**
-   * SQLite only: an opaque mark that differs from an earlier one whenever the database may have
-   * changed in between: a commit by any other connection (`PRAGMA data_version`) or a row this
-   * connection wrote (`total_changes()`). Equal marks mean nothing was written, so a value read
-   * after the first mark is still current. Costs one statement that touches no table. Absent on
-   * PostgreSQL, where no such check avoids a round trip.
+   * SQLite only: an opaque mark that differs from an earlier one whenever a commit happened in
+   * between, by this connection or any other process (the WAL-index header, see walMarks). Equal
+   * marks mean nothing was written, so a value read after the first mark is still current. Costs
+   * one `pread` of 48 bytes. Absent on PostgreSQL, where no such check avoids a round trip.
    */
   readonly writeMark?: () => string;
   close(): Promise<void>;
