@@ -62,4 +62,26 @@ describe('FreshRead', () => {
     await expect(failing).rejects.toThrow('down');
     expect(await queued).toBe(2);
   });
+
+  it('a caller arriving as the running read settles joins the queued read instead of starting another', async () => {
+    const reads = new FreshRead<number>();
+    let inFlight = 0;
+    let most = 0;
+    const load = async () => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return 1;
+    };
+    let release!: (value: number) => void;
+    const firstLoad = new Promise<number>((resolve) => (release = resolve));
+    const first = reads.read(() => firstLoad);
+    const queued = reads.read(load);
+    // Runs right after the first read's own bookkeeping, before the queued read has started.
+    const late = firstLoad.then(() => reads.read(load));
+    release(0);
+    expect(await Promise.all([first, queued, late])).toEqual([0, 1, 1]);
+    expect(most).toBe(1);
+  });
 });

@@ -17,8 +17,11 @@ export class FreshRead<T> {
    * queued, the queued read's own `load` serves (callers pass equivalent reads).
    */
   read(load: () => Promise<T>): Promise<T> {
+    // A queued read starts only after this call, so joining it is fresh enough even in the
+    // moment between the running read settling and the queued one starting.
+    if (this.next) return this.next;
     if (!this.running) return this.start(load);
-    this.next ??= this.running.then(
+    this.next = this.running.then(
       () => this.startQueued(load),
       () => this.startQueued(load),
     );
