@@ -41,13 +41,20 @@ async function runPrimary(config: StoreConfig): Promise<void> {
   for (let i = 0; i < config.workers; i++) cluster.fork();
   cluster.once('listening', () => announceStore(config, log));
   cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
+    if (stopping) {
+      // The last worker gone, the primary is done: under npm start its IPC channel to src/main.ts
+      // would otherwise keep it alive, and main.ts waits for it to exit.
+      if (Object.values(cluster.workers ?? {}).every((w) => !w || w.isDead())) process.exit(0);
+      return;
+    }
     log.error({ pid: worker.process.pid, code, signal }, 'store worker died; starting a new one');
     cluster.fork();
   });
   const stop = () => {
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+    if (workers.length === 0) process.exit(0);
+    for (const worker of workers) worker?.process.kill('SIGTERM');
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -71,6 +71,26 @@ describe('the first hour', () => {
     for (const url of urls) expect(await waitFor(() => refused(url), Boolean, 15_000)).toBe(true);
   });
 
+  it('SIGTERM of src/main.ts with WORKERS=2 stops the cluster primary, its workers and the gateway, and main.ts exits', async () => {
+    const dir = tempDir();
+    const [port, paymentsPort] = [await freePort(), await freePort()];
+    const main = await spawnServer('src/main.ts', {
+      PORT: String(port),
+      PAYMENTS_PORT: String(paymentsPort),
+      WORKERS: '2',
+      DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
+      PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
+    }, port, '/healthz');
+    const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
+    expect(await waitFor(() => fetch(gateway).then((r) => r.status, () => 0), (s) => s === 200, 20_000)).toBe(200);
+    const exited = new Promise<number | null>((resolve) => main.child.once('exit', (code) => resolve(code)));
+    main.child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    expect(code).toBe(0);
+    expect(await refused(`http://127.0.0.1:${port}/healthz`)).toBe(true);
+    expect(await refused(gateway)).toBe(true);
+  });
+
   it('a database that cannot be opened names its variable and its path or host', async () => {
     // A directory that cannot be created: its parent is a file.
     const file = join(tempDir(), 'not-a-directory');
