@@ -203,7 +203,9 @@ describe('store + payments gateway end to end', () => {
     expect(cents(await balanceOf(gateway))).toBe(cents(before) - cents(order.total));
 
     store = await startStore({ databaseUrl: storeDatabaseUrl, port: store.port });
-    const paid = await waitFor(() => orderOf(store.url, order.order_id), (o) => o?.status === 'paid', 8000, 100);
+    // The gateway's retries back off (100 ms doubling): a store down for 15 s on a loaded machine
+    // may next be tried 10-20 s after it is back.
+    const paid = await waitFor(() => orderOf(store.url, order.order_id), (o) => o?.status === 'paid', 30_000, 100);
     expect(paid.status).toBe('paid');
     expect(paid.payment_id).toBe(res.body.payment_id);
 
@@ -219,5 +221,5 @@ describe('store + payments gateway end to end', () => {
     expect(callback.attempts.at(-1).http_status).toBe(200);
     // Debited once, whatever the number of attempts.
     expect(cents(await balanceOf(gateway))).toBe(cents(before) - cents(order.total));
-  });
+  }, 90_000);
 });
