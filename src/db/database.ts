@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, type KyselyConfig, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, type KyselyConfig, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
 import pg from 'pg';
 import type { SqliteOptions } from '../config.js';
 import type { Result } from '../shared/result.js';
@@ -78,6 +78,11 @@ function withStatementCache(connection: SqliteDatabase.Database, limit = 1000): 
   };
 }
 
+/** Compiled once: a transaction's own statements cost no query building (see db/prepared.ts). */
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
+
 function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
   const path = sqlitePath(options.url);
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -100,13 +105,13 @@ function openSqlite<Schema>(options: DatabaseOptions): Database<Schema> {
     // so a transaction never reads a snapshot that another process invalidates before it writes.
     transact: (fn) =>
       db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
+        await conn.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await fn(conn);
-          await sql.raw(result.ok ? 'commit' : 'rollback').execute(conn);
+          await conn.executeQuery(result.ok ? COMMIT : ROLLBACK);
           return result;
         } catch (error) {
-          await sql`rollback`.execute(conn);
+          await conn.executeQuery(ROLLBACK);
           throw error;
         }
       }),

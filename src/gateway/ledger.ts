@@ -1,9 +1,9 @@
 import { toAmount, type Cents } from '../shared/money.js';
 import type { Db, GatewayContext } from './context.js';
 import { DEFAULT_ACCOUNT } from './migrations.js';
-import type { LedgerEntry, LedgerTable } from './repository.js';
+import type { LedgerEntry } from './repository.js';
 import { failed, MESSAGES, parsePayRequest, type Answer } from './requests.js';
-import type { Insertable } from 'kysely';
+import type { NewLedgerEntry } from './statements.js';
 import { isoTime as iso } from '../shared/time.js';
 
 export const ACCOUNT_ID = DEFAULT_ACCOUNT.id;
@@ -16,7 +16,7 @@ export function transactionView(entry: LedgerEntry): Record<string, unknown> {
   return { order_id: entry.order_id, ...common, payment_id: entry.payment_id, type: entry.type, created_at: iso(entry.created_at) };
 }
 
-type Movement = Omit<Insertable<LedgerTable>, 'balance_after_cents' | 'sandbox'>;
+type Movement = Omit<NewLedgerEntry, 'balance_after_cents'>;
 
 /**
  * The account and its movements. Every balance change goes through `move`, inside the caller's

@@ -1,7 +1,8 @@
-import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
+import type { Generated, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { FaultRuleRow } from '../db/schema.js';
 import type { SandboxTable } from './sandbox-repository.js';
+import { statements, type NewCallbackAttempt, type NewCallbackJob, type NewLedgerEntry, type NewPayment } from './statements.js';
 
 /** Row types of the gateway's tables. Money columns are integer cents, times are epoch milliseconds. */
 export interface AccountTable {
@@ -117,12 +118,10 @@ export type CallbackAttempt = Selectable<CallbackAttemptTable>;
 
 type Db = Kysely<GatewaySchema>;
 
-/** The payload columns of a new row: the sandbox key is the repository's, never the caller's. */
-type New<T> = Omit<Insertable<T>, 'sandbox'>;
-
 /**
  * Gateway data access for one sandbox: every query filters on (and every insert writes) the key
- * the repository was made with, so a caller cannot reach another sandbox's rows. Every method
+ * the repository was made with, so a caller cannot reach another sandbox's rows. The statements
+ * of a payment are compiled once (statements.ts); a new row is written with every column. Every method
  * takes the handle it runs on, so it joins the caller's transaction.
  */
 export class GatewayRepository {
@@ -134,7 +133,7 @@ export class GatewayRepository {
 
   /** The sandbox's generation (sandbox-repository.ts); undefined once the sandbox is deleted. */
   async generation(db: Db): Promise<number | undefined> {
-    return (await db.selectFrom('sandboxes').select('generation').where('key', '=', this.key).executeTakeFirst())?.generation;
+    return (await statements.generation.first(db, { key: this.key }))?.generation;
   }
 
   /**
@@ -142,19 +141,17 @@ export class GatewayRepository {
    * every balance change (SQLite's BEGIN IMMEDIATE already holds the database's write lock).
    */
   async account(db: Db, accountId: string, lock = false): Promise<Account> {
-    let query = db.selectFrom('accounts').selectAll().where('sandbox', '=', this.key).where('id', '=', accountId);
-    if (lock && this.dialect === 'postgres') query = query.forUpdate();
-    const account = await query.executeTakeFirst();
+    const account = await (lock && this.dialect === 'postgres' ? statements.lockedAccount : statements.account).first(db, { key: this.key, id: accountId });
     if (!account) throw new Error(`account ${accountId} of sandbox ${this.key} is missing from the gateway database`);
     return account;
   }
 
   async setBalance(db: Db, accountId: string, balanceCents: number): Promise<void> {
-    await db.updateTable('accounts').set({ balance_cents: balanceCents }).where('sandbox', '=', this.key).where('id', '=', accountId).execute();
+    await statements.setBalance.execute(db, { key: this.key, id: accountId, balance: balanceCents });
   }
 
-  addLedgerEntry(db: Db, entry: New<LedgerTable>): Promise<LedgerEntry> {
-    return db.insertInto('ledger').values({ ...entry, sandbox: this.key }).returningAll().executeTakeFirstOrThrow();
+  async addLedgerEntry(db: Db, entry: NewLedgerEntry): Promise<LedgerEntry> {
+    return (await statements.addLedgerEntry.first(db, { ...entry, key: this.key }))!;
   }
 
   ledger(db: Db): Promise<LedgerEntry[]> {
@@ -171,8 +168,8 @@ export class GatewayRepository {
       .executeTakeFirst();
   }
 
-  async insertPayment(db: Db, payment: New<PaymentTable>): Promise<void> {
-    await db.insertInto('payments').values({ ...payment, sandbox: this.key }).execute();
+  async insertPayment(db: Db, payment: NewPayment): Promise<void> {
+    await statements.insertPayment.execute(db, { ...payment, key: this.key });
   }
 
   payment(db: Db, paymentId: string): Promise<Payment | undefined> {
@@ -181,13 +178,7 @@ export class GatewayRepository {
 
   /** The order's kept payment (succeeded and not refunded), if any: at most one exists (a unique index). */
   keptPayment(db: Db, orderId: string): Promise<Payment | undefined> {
-    return db
-      .selectFrom('payments')
-      .selectAll()
-      .where('sandbox', '=', this.key)
-      .where('order_id', '=', orderId)
-      .where('status', '=', 'succeeded')
-      .executeTakeFirst();
+    return statements.keptPayment.first(db, { key: this.key, orderId });
   }
 
   /** Newest first. */
@@ -210,20 +201,15 @@ export class GatewayRepository {
   }
 
   async saveResponse(db: Db, paymentId: string, status: number, body: unknown): Promise<void> {
-    await db
-      .updateTable('payments')
-      .set({ response_status: status, response_json: JSON.stringify(body) })
-      .where('sandbox', '=', this.key)
-      .where('payment_id', '=', paymentId)
-      .execute();
+    await statements.saveResponse.execute(db, { key: this.key, paymentId, status, json: JSON.stringify(body) });
   }
 
-  async insertJob(db: Db, job: New<CallbackJobTable>): Promise<void> {
-    await db.insertInto('callback_jobs').values({ ...job, sandbox: this.key }).execute();
+  async insertJob(db: Db, job: NewCallbackJob): Promise<void> {
+    await statements.insertJob.execute(db, { ...job, key: this.key });
   }
 
   job(db: Db, paymentId: string): Promise<CallbackJob | undefined> {
-    return db.selectFrom('callback_jobs').selectAll().where('sandbox', '=', this.key).where('payment_id', '=', paymentId).executeTakeFirst();
+    return statements.job.first(db, { key: this.key, paymentId });
   }
 
   jobs(db: Db, paymentIds: string[]): Promise<CallbackJob[]> {
@@ -255,20 +241,11 @@ export class GatewayRepository {
     payload: string,
     changes: { state: CallbackState; attempts: number; next_attempt_at: number; updated_at: number },
   ): Promise<boolean> {
-    const result = await db
-      .updateTable('callback_jobs')
-      .set({ ...changes, leased_until: null })
-      .where('sandbox', '=', this.key)
-      .where('payment_id', '=', paymentId)
-      .where('payload', '=', payload)
-      .where('state', '=', 'pending')
-      .where('attempts', '=', changes.attempts - 1)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return (await statements.advanceJob.affected(db, { ...changes, key: this.key, paymentId, payload, previous: changes.attempts - 1 })) === 1;
   }
 
-  async addAttempt(db: Db, attempt: New<CallbackAttemptTable>): Promise<void> {
-    await db.insertInto('callback_attempts').values({ ...attempt, sandbox: this.key }).execute();
+  async addAttempt(db: Db, attempt: NewCallbackAttempt): Promise<void> {
+    await statements.addAttempt.execute(db, { ...attempt, key: this.key });
   }
 
   attempts(db: Db, paymentIds: string[]): Promise<CallbackAttempt[]> {
