@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sendKeptJson } from '../http/kept-json.js';
+import { sendKeptJson, sendKeptOr } from '../http/kept-json.js';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
 import type { ProductQuery } from './model.js';
@@ -83,7 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
-  }, async (req, reply) => sendKeptJson(reply, await req.shop.catalog.categories()));
+  }, (req, reply) => sendKeptOr(reply, req.shop.catalog.keptCategories(), () => req.shop.catalog.categories().then((list) => sendKeptJson(reply, list))));
 
   app.get('/categories/:category_id', {
     schema: {
@@ -114,7 +114,11 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       done();
     },
     // page and page_size are optional for clients; the validator (useDefaults) fills them in.
-  }, async (req, reply) => sendKeptJson(reply, await req.shop.catalog.products(req.query as ProductQuery)));
+    // Not async: a page kept and current (SQLite) is sent at once, without a promise.
+  }, (req, reply) => {
+    const query = req.query as ProductQuery;
+    return sendKeptOr(reply, req.shop.catalog.keptProducts(query), () => req.shop.catalog.products(query).then((page) => sendKeptJson(reply, page)));
+  });
 
   app.get('/products/:product_id', {
     schema: {
@@ -124,9 +128,9 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: ProductIdParams,
       response: responses(Type.Ref('ProductDetail'), { ...PRODUCT, category: CATEGORY }, { 404: ['Product not found'], 422: integerIssue('path', 'product_id') }),
     },
-  }, async (req, reply) => {
-    const found = await req.shop.catalog.product(req.params.product_id);
-    return found.ok ? sendKeptJson(reply, found.value) : send(reply, found);
+  }, (req, reply) => {
+    const id = req.params.product_id;
+    return sendKeptOr(reply, req.shop.catalog.keptProduct(id), () => req.shop.catalog.product(id).then((found) => (found.ok ? sendKeptJson(reply, found.value) : send(reply, found))));
   });
 
   app.get('/products/:product_id/related', {

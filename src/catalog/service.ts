@@ -80,6 +80,38 @@ export class CatalogService {
     private readonly options: CatalogServiceOptions,
   ) {}
 
+  /**
+   * True when this process can tell, without waiting, that what it keeps is current: SQLite's
+   * write mark is the one taken before the cached state was read (nothing committed since, by any
+   * process), that state is the cached version, no hold is past its deadline and no fault rule
+   * changes stock. The `kept…` reads answer from the caches only then; otherwise the caller
+   * takes the async path, which reads the state.
+   */
+  private settled(): boolean {
+    const { marked, version } = this.cache;
+    if (marked === undefined || marked.state.version !== version || this.options.writeMark?.() !== marked.mark) return false;
+    const deadline = marked.state.next_deadline;
+    if (deadline !== null && deadline <= this.options.clock.now()) return false;
+    const outOfStock = this.options.outOfStock();
+    return !(outOfStock instanceof Promise) && outOfStock.size === 0;
+  }
+
+  /** What `categories()` would answer, when the catalog is kept in memory and current (see settled); else undefined. */
+  keptCategories(): Category[] | undefined {
+    const { snapshot, version } = this.cache;
+    return snapshot && snapshot.version >= version && this.settled() ? snapshot.categories : undefined;
+  }
+
+  /** The page `products(query)` would answer, when it is kept and current (see settled); else undefined. */
+  keptProducts(query: ProductQuery): ProductPage | undefined {
+    return this.cache.pages.size > 0 && this.settled() ? this.cache.pages.get(pageKey(query)) : undefined;
+  }
+
+  /** The product `product(id)` would answer, when it is kept and current (see settled); else undefined. */
+  keptProduct(id: number): ProductDetail | undefined {
+    return this.cache.details.size > 0 && this.settled() ? this.cache.details.get(id) : undefined;
+  }
+
   /** The catalog as of now: its version, and its in-memory copy when it is small. */
   private async current(): Promise<{ version: number; snapshot: CatalogSnapshot | undefined }> {
     const cache = this.cache;

@@ -16,3 +16,14 @@ export function sendKeptJson(reply: FastifyReply, value: object): FastifyReply {
   }
   return reply.type('application/json; charset=utf-8').send(body);
 }
+
+/**
+ * A handler's answer when a service may hold it ready: `kept` is sent at once (no promise, the
+ * hot path of a catalog read); without it, `later()` does the work and sends. Use it from a
+ * handler that is not async, and return what it returns.
+ */
+export function sendKeptOr(reply: FastifyReply, kept: object | undefined, later: () => Promise<unknown>): Promise<unknown> | undefined {
+  if (kept === undefined) return later();
+  sendKeptJson(reply, kept);
+  return undefined;
+}
