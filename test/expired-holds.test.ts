@@ -24,12 +24,16 @@ describe('an order past its deadline holds no stock', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  /** `a` checks out every unit of the product, `b` sees none, then the order's deadline passes. */
-  async function holdAllUntilExpired(productId: number): Promise<number> {
+  /**
+   * `a` checks out every unit of the product, `b` sees none (and runs `whileHeld`, e.g. to cache a
+   * page that shows the hold), then the order's deadline passes.
+   */
+  async function holdAllUntilExpired(productId: number, whileHeld?: () => Promise<void>): Promise<number> {
     const stock = await stockOf(b.url, productId);
     expect(stock).toBeGreaterThan(0);
     await pendingOrder(a.url, [[productId, stock]]);
     expect(await stockOf(b.url, productId)).toBe(0);
+    await whileHeld?.();
     await sleep(TTL_MS + 100);
     return stock;
   }
@@ -40,8 +44,12 @@ describe('an order past its deadline holds no stock', () => {
   });
 
   it('listing, with in_stock=true', async () => {
-    const stock = await holdAllUntilExpired(2);
-    const page = await call('GET', `${b.url}/products?in_stock=true&page_size=100`);
+    const listing = () => call('GET', `${b.url}/products?in_stock=true&page_size=100`);
+    // The same page read while the hold is live: `b` keeps it, and must not send it again once the deadline has passed.
+    const stock = await holdAllUntilExpired(2, async () => {
+      expect((await listing()).body.products.some((p: { id: number }) => p.id === 2)).toBe(false);
+    });
+    const page = await listing();
     expect(page.status).toBe(200);
     expect(page.body.products.find((p: { id: number }) => p.id === 2)?.stock).toBe(stock);
   });

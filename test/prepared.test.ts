@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { CamelCasePlugin, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { prepare } from '../src/db/prepared.js';
@@ -50,6 +50,11 @@ describe(`prepared queries (${testDialect()})`, () => {
     const kept = await database.transact(async (trx) => ok(await take.affected(trx, { id: 3, qty: 4 })));
     expect(kept).toEqual({ ok: true, value: 1 });
     expect((await byQty.all(database.db, { min: 5, limit: 10 })).map((r) => r.id)).toEqual([1, 3]);
+  });
+
+  it('refuses a handle with plugins, even after the plain handle compiled the query', async () => {
+    expect((await byQty.all(database.db, { min: 0, limit: 1 })).length).toBe(1);
+    await expect(byQty.all(database.db.withPlugin(new CamelCasePlugin()), { min: 0, limit: 1 })).rejects.toThrow(/plugins/);
   });
 
   it('refuses a stand-in that does not become a parameter', async () => {

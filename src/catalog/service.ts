@@ -26,6 +26,8 @@ export interface CatalogServiceOptions {
   writeMark?: (() => string) | undefined;
   /** Products that read stock 0 because of an out_of_stock fault rule (spec/sandboxes.md section 2); usually none. */
   outOfStock: () => ReadonlySet<number> | Promise<ReadonlySet<number>>;
+  /** True when this process knows, without reading anything, that the shop has no fault rule at all (so none changes stock). */
+  knownNoFaultRules: () => boolean;
 }
 
 /** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */
@@ -83,17 +85,15 @@ export class CatalogService {
   /**
    * True when this process can tell, without waiting, that what it keeps is current: SQLite's
    * write mark is the one taken before the cached state was read (nothing committed since, by any
-   * process), that state is the cached version, no hold is past its deadline and no fault rule
-   * changes stock. The `kept…` reads answer from the caches only then; otherwise the caller
-   * takes the async path, which reads the state.
+   * process), that state is the cached version, no hold is past its deadline and the shop is known
+   * to have no fault rule (nothing is read to find out). The `kept…` reads answer from the caches
+   * only then; otherwise the caller takes the async path, which reads the state and the rules.
    */
   private settled(): boolean {
     const { marked, version } = this.cache;
     if (marked === undefined || marked.state.version !== version || this.options.writeMark?.() !== marked.mark) return false;
     const deadline = marked.state.next_deadline;
-    if (deadline !== null && deadline <= this.options.clock.now()) return false;
-    const outOfStock = this.options.outOfStock();
-    return !(outOfStock instanceof Promise) && outOfStock.size === 0;
+    return (deadline === null || deadline > this.options.clock.now()) && this.options.knownNoFaultRules();
   }
 
   /** What `categories()` would answer, when the catalog is kept in memory and current (see settled); else undefined. */

@@ -44,9 +44,10 @@ export function prepare<DB, P extends object, O>(build: (db: Kysely<DB>, p: P) =
 
   const template = (db: Kysely<DB>): Template => {
     const executor = db.getExecutor();
+    // Checked on every call: a handle made with withPlugin() shares its adapter with the plain one.
+    if (executor.plugins.length > 0) throw new Error('prepare: a handle with Kysely plugins cannot run prepared queries');
     let found = templates.get(executor.adapter);
     if (found) return found;
-    if (executor.plugins.length > 0) throw new Error('prepare: a handle with Kysely plugins cannot run prepared queries');
     const used = new Set<string>();
     const stand = new Proxy({} as P, {
       get: (_target, name) => {

@@ -118,6 +118,7 @@ export class Shop {
       releaseExpiredHolds: () => this.orders.expireDue(),
       writeMark: this.factory.database.writeMark,
       outOfStock: () => this.outOfStock(),
+      knownNoFaultRules: () => this.faults.knownNone(),
     }));
   }
 
