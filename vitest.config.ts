@@ -13,7 +13,7 @@ const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@
 // the dashboard's browser test checks the page, the MCP tools call the HTTP routes (tested on both
 // dialects elsewhere) and the access rules decide before any query: the same on both dialects.
 const runOnce = [
-  'test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/llms-txt.test.ts', 'test/dashboard.test.ts',
+  'test/gateway*.test.ts', 'test/dialects.test.ts', 'test/openapi-documents.test.ts', 'test/first-hour.test.ts', 'test/stopping.test.ts', 'test/llms-txt.test.ts', 'test/dashboard.test.ts',
   'test/mcp.test.ts', 'test/sandbox-access.test.ts', 'test/fresh-read.test.ts', 'test/write-mark.test.ts',
 ];
 

@@ -1,19 +1,15 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { freePort, freshDatabaseUrl, spawnServer, startGateway, startStore, tempDir } from './helpers/processes.js';
+import { freePort, freshDatabaseUrl, startGateway, startStore, tempDir } from './helpers/processes.js';
 import { runToExit } from './helpers/spawn.js';
-import { shutdown, waitFor } from './helpers/shop.js';
+import { shutdown } from './helpers/shop.js';
 
 /**
- * What a new user meets in the first hour: `npm start` stops both servers however it is stopped,
- * and start-up messages say what to change. Runs once (vitest.config.ts): it starts its own
- * processes on both databases where the database matters.
+ * What a new user meets in the first hour: start-up messages say what to change (stopping.test.ts:
+ * `npm start` stops both servers however it is stopped). Runs once (vitest.config.ts): it starts
+ * its own processes on both databases where the database matters.
  */
-const root = new URL('..', import.meta.url).pathname;
-const refused = async (url: string): Promise<boolean> => fetch(url).then(() => false, () => true);
-
 /** The output of a store or gateway that must fail to start, after checking that it exited with 1. */
 const failureOf = async (entry: 'src/store-main.ts' | 'src/gateway/main.ts', env: Record<string, string>): Promise<string> => {
   const { code, output } = await runToExit(entry, env);
@@ -22,75 +18,6 @@ const failureOf = async (entry: 'src/store-main.ts' | 'src/gateway/main.ts', env
 };
 
 describe('the first hour', () => {
-  it('kill -9 of npm start (src/main.ts) stops both servers and frees their ports', async () => {
-    const dir = tempDir();
-    const [port, paymentsPort] = [await freePort(), await freePort()];
-    const main = await spawnServer('src/main.ts', {
-      PORT: String(port),
-      PAYMENTS_PORT: String(paymentsPort),
-      DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
-      PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
-      LOG_LEVEL: 'info',
-    }, port, '/healthz');
-    const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
-    expect((await waitFor(() => fetch(gateway).then((r) => r.status), (s) => s === 200, 20_000))).toBe(200);
-    const lines = () => main.output().trim().split('\n');
-    await waitFor(async () => lines(), (l) => l.filter((x) => x.includes(' listening on ')).length === 2, 5000);
-    expect(lines().filter((l) => l.includes('PAYMENTS_WEBHOOK_SECRET is not set'))).toHaveLength(1);
-    const listening = lines().filter((l) => l.includes(' listening on ')).map((l) => JSON.parse(l).msg as string);
-    expect(listening.sort()).toEqual([
-      `payments gateway listening on http://127.0.0.1:${paymentsPort} (docs: http://127.0.0.1:${paymentsPort}/docs)`,
-      `store listening on http://127.0.0.1:${port} (docs: http://127.0.0.1:${port}/docs)`,
-    ]);
-
-    await main.kill();
-    expect(await waitFor(() => refused(`http://127.0.0.1:${port}/healthz`), Boolean, 15_000)).toBe(true);
-    expect(await waitFor(() => refused(gateway), Boolean, 15_000)).toBe(true);
-  });
-
-  // npm runs the script through `sh -c`, which outlives a `kill -9` of npm: the servers watch npm itself.
-  it.each(['SIGKILL', 'SIGTERM'] as const)('%s of the npm process of `npm start` stops both servers and frees their ports', async (signal) => {
-    const dir = tempDir();
-    const [port, paymentsPort] = [await freePort(), await freePort()];
-    const npm = spawn('npm', ['start'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        PORT: String(port),
-        PAYMENTS_PORT: String(paymentsPort),
-        DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
-        PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
-        LOG_FORMAT: 'json',
-      },
-      stdio: 'ignore',
-    });
-    const urls = [`http://127.0.0.1:${port}/healthz`, `http://127.0.0.1:${paymentsPort}/healthz`];
-    const up = async () => (await Promise.all(urls.map((url) => fetch(url).then((r) => r.status, () => 0)))).every((status) => status === 200);
-    expect(await waitFor(up, Boolean, 30_000)).toBe(true);
-    npm.kill(signal);
-    for (const url of urls) expect(await waitFor(() => refused(url), Boolean, 15_000)).toBe(true);
-  });
-
-  it('SIGTERM of src/main.ts with WORKERS=2 stops the cluster primary, its workers and the gateway, and main.ts exits', async () => {
-    const dir = tempDir();
-    const [port, paymentsPort] = [await freePort(), await freePort()];
-    const main = await spawnServer('src/main.ts', {
-      PORT: String(port),
-      PAYMENTS_PORT: String(paymentsPort),
-      WORKERS: '2',
-      DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
-      PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
-    }, port, '/healthz');
-    const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
-    expect(await waitFor(() => fetch(gateway).then((r) => r.status, () => 0), (s) => s === 200, 20_000)).toBe(200);
-    const exited = new Promise<number | null>((resolve) => main.child.once('exit', (code) => resolve(code)));
-    main.child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
-    expect(code).toBe(0);
-    expect(await refused(`http://127.0.0.1:${port}/healthz`)).toBe(true);
-    expect(await refused(gateway)).toBe(true);
-  });
-
   it('a database that cannot be opened names its variable and its path or host', async () => {
     // A directory that cannot be created: its parent is a file.
     const file = join(tempDir(), 'not-a-directory');
