@@ -12,19 +12,25 @@ import { waitFor } from './helpers/shop.js';
 const root = new URL('..', import.meta.url).pathname;
 const refused = async (url: string): Promise<boolean> => fetch(url).then(() => false, () => true);
 
+/** src/main.ts (what `npm start` runs) on fresh SQLite files and free ports, once the gateway answers too. */
+async function startMain(env: Record<string, string>) {
+  const dir = tempDir();
+  const [port, paymentsPort] = [await freePort(), await freePort()];
+  const main = await spawnServer('src/main.ts', {
+    PORT: String(port),
+    PAYMENTS_PORT: String(paymentsPort),
+    DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
+    PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
+    ...env,
+  }, port, '/healthz');
+  const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
+  expect(await waitFor(() => fetch(gateway).then((r) => r.status, () => 0), (s) => s === 200, 20_000)).toBe(200);
+  return { main, port, paymentsPort, gateway };
+}
+
 describe('stopping npm start', () => {
   it('kill -9 of npm start (src/main.ts) stops both servers and frees their ports', async () => {
-    const dir = tempDir();
-    const [port, paymentsPort] = [await freePort(), await freePort()];
-    const main = await spawnServer('src/main.ts', {
-      PORT: String(port),
-      PAYMENTS_PORT: String(paymentsPort),
-      DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
-      PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
-      LOG_LEVEL: 'info',
-    }, port, '/healthz');
-    const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
-    expect((await waitFor(() => fetch(gateway).then((r) => r.status), (s) => s === 200, 20_000))).toBe(200);
+    const { main, port, paymentsPort, gateway } = await startMain({ LOG_LEVEL: 'info' });
     const lines = () => main.output().trim().split('\n');
     await waitFor(async () => lines(), (l) => l.filter((x) => x.includes(' listening on ')).length === 2, 5000);
     expect(lines().filter((l) => l.includes('PAYMENTS_WEBHOOK_SECRET is not set'))).toHaveLength(1);
@@ -63,17 +69,7 @@ describe('stopping npm start', () => {
   });
 
   it('SIGTERM of src/main.ts with WORKERS=2 stops the cluster primary, its workers and the gateway, and main.ts exits', async () => {
-    const dir = tempDir();
-    const [port, paymentsPort] = [await freePort(), await freePort()];
-    const main = await spawnServer('src/main.ts', {
-      PORT: String(port),
-      PAYMENTS_PORT: String(paymentsPort),
-      WORKERS: '2',
-      DATABASE_URL: `sqlite:${join(dir, 'store.db')}`,
-      PAYMENTS_DATABASE_URL: `sqlite:${join(dir, 'payments.db')}`,
-    }, port, '/healthz');
-    const gateway = `http://127.0.0.1:${paymentsPort}/healthz`;
-    expect(await waitFor(() => fetch(gateway).then((r) => r.status, () => 0), (s) => s === 200, 20_000)).toBe(200);
+    const { main, port, gateway } = await startMain({ WORKERS: '2' });
     const exited = new Promise<number | null>((resolve) => main.child.once('exit', (code) => resolve(code)));
     main.child.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
