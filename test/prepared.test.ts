@@ -52,6 +52,14 @@ describe(`prepared queries (${testDialect()})`, () => {
     expect((await byQty.all(database.db, { min: 5, limit: 10 })).map((r) => r.id)).toEqual([1, 3]);
   });
 
+  it.runIf(testDialect() === 'postgres')('runs as a named statement of the connection on PostgreSQL', async () => {
+    const result = await database.transact(async (trx) => {
+      await byQty.all(trx, { min: 0, limit: 1 });
+      return ok((await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(trx)).rows.map((r) => r.statement));
+    });
+    expect(result.ok && result.value.some((statement) => statement.includes('"qty" >= $1'))).toBe(true);
+  });
+
   it('refuses a handle with plugins, even after the plain handle compiled the query', async () => {
     expect((await byQty.all(database.db, { min: 0, limit: 1 })).length).toBe(1);
     await expect(byQty.all(database.db.withPlugin(new CamelCasePlugin()), { min: 0, limit: 1 })).rejects.toThrow(/plugins/);

@@ -1,10 +1,11 @@
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, Migrator, type KyselyConfig, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
+import { CompiledQuery, Kysely, Migrator, type KyselyConfig, type PostgresPool, type PostgresPoolClient, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDriverDatabase } from 'kysely';
 import pg from 'pg';
 import type { SqliteOptions } from '../config.js';
 import type { Result } from '../shared/result.js';
+import { statementName } from './prepared.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -175,7 +176,7 @@ function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
     max: options.poolSize ?? 10,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), ...(options.log ? { log: options.log } : {}) });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: namedStatements(pool) }), ...(options.log ? { log: options.log } : {}) });
   return {
     db,
     dialect: 'postgres',
@@ -197,6 +198,28 @@ function openPostgres<Schema>(options: DatabaseOptions): Database<Schema> {
       }
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * The pool as Kysely's PostgreSQL driver sees it, with one change: the SQL of a prepared query
+ * (prepared.ts) runs as a named statement, which each connection parses and plans once and then
+ * only binds and executes (PostgreSQL re-plans it by itself if a table it uses changes). Measured
+ * +8% and +21% purchases/s in two `npm run bench -- --only purchases --databases postgres` runs.
+ * Any other query, and Kysely's cursors, go to pg unchanged.
+ */
+function namedStatements(pool: pg.Pool): PostgresPool {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      // One function for both of the driver's overloads (a SQL text with values, or a cursor).
+      const query = ((text: unknown, values?: unknown[]) => {
+        const name = typeof text === 'string' ? statementName(text) : undefined;
+        return name === undefined ? client.query(text as string, values) : client.query({ name, text: text as string, values });
+      }) as unknown as PostgresPoolClient['query'];
+      return { query, release: (destroy?: boolean) => client.release(destroy) };
+    },
+    end: () => pool.end(),
   };
 }
 

@@ -1,5 +1,11 @@
 import { type Compilable, type CompiledQuery, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
 
+/** Server-side statement names of the compiled SQL texts (PostgreSQL runs those as named prepared statements). */
+const statementNames = new Map<string, string>();
+
+/** The name a connection may prepare `sql` under, if `sql` is the text of a prepared query; undefined otherwise. */
+export const statementName = (sql: string): string | undefined => statementNames.get(sql);
+
 /** Where a value goes in a prepared query: the parameter of that name, filled in on each run. */
 class Placeholder {
   constructor(readonly name: string) {}
@@ -16,6 +22,8 @@ interface Template {
  * A query built and compiled once per dialect and then run with new values: Kysely builds and
  * compiles every query anew, which measured more CPU than SQLite spends running the statements of
  * a purchase (`npm run bench`, issue 12). The row type is the builder's, as with `execute()`.
+ * SQLite keeps one prepared statement per SQL text (database.ts); PostgreSQL runs the SQL as a
+ * named statement (`statementName`, database.ts).
  */
 export interface Prepared<DB, P, O> {
   /** Runs it on `db` (a connection or the caller's transaction) with `values`. */
@@ -61,6 +69,7 @@ export function prepare<DB, P extends object, O>(build: (db: Kysely<DB>, p: P) =
     const missing = [...used].filter((name) => !names.includes(name));
     if (missing.length > 0) throw new Error(`prepare: ${missing.join(', ')} did not become a parameter of: ${compiled.sql}`);
     found = { compiled, names, constants: compiled.parameters };
+    if (!statementNames.has(compiled.sql)) statementNames.set(compiled.sql, `prepared_${statementNames.size + 1}`);
     templates.set(executor.adapter, found);
     return found;
   };
