@@ -1,5 +1,6 @@
-import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
+import { prepare } from '../db/prepared.js';
 import type { StoreSchema } from '../db/schema.js';
 import { centsAtLeast, centsAtMost } from '../shared/money.js';
 import type { CatalogRow } from './snapshot.js';
@@ -17,6 +18,11 @@ export interface CatalogState {
   next_deadline: number | null;
 }
 
+/** The state statement, compiled once for every sandbox (db/prepared.ts): it runs before every catalog read. */
+const stateStatement = prepare((_db: Kysely<StoreSchema>, p: { key: number }) =>
+  sql<CatalogState>`select version, (select min(expires_at) from orders
+    where sandbox = ${p.key} and status = 'pending_payment') as next_deadline from catalog_version where sandbox = ${p.key}`);
+
 /**
  * Catalog reads: the hottest paths of the store. They are written as SQL templates rather than
  * with the query builder because building and compiling a query costs several times more than
@@ -24,8 +30,6 @@ export interface CatalogState {
  * Every statement is about one sandbox: `sandbox = <key>` is its first condition.
  */
 export class CatalogRepository {
-  private stateQuery: CompiledQuery<{ version: number; next_deadline: number | null }> | undefined;
-
   constructor(
     private readonly db: Kysely<StoreSchema>,
     private readonly dialect: Dialect,
@@ -43,10 +47,7 @@ export class CatalogRepository {
    * still holding stock (epoch ms, null when none is pending).
    */
   async state(): Promise<CatalogState> {
-    // Compiled once: it runs before every catalog read, and it never changes for a sandbox.
-    this.stateQuery ??= sql<CatalogState>`select version, (select min(expires_at) from orders
-      where sandbox = ${this.key} and status = 'pending_payment') as next_deadline from catalog_version where sandbox = ${this.key}`.compile(this.db);
-    const [row] = (await this.db.executeQuery(this.stateQuery)).rows;
+    const row = await stateStatement.first(this.db, { key: this.key });
     return { version: Number(row?.version ?? 0), next_deadline: row?.next_deadline === null || row?.next_deadline === undefined ? null : Number(row.next_deadline) };
   }
 
