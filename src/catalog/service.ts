@@ -25,7 +25,7 @@ export interface CatalogServiceOptions {
   /** The database's write mark (Database.writeMark, SQLite): while it is unchanged, the state read last is current. */
   writeMark?: (() => string) | undefined;
   /** Products that read stock 0 because of an out_of_stock fault rule (spec/sandboxes.md section 2); usually none. */
-  outOfStock: () => ReadonlySet<number> | Promise<ReadonlySet<number>>;
+  outOfStock: () => Promise<ReadonlySet<number>>;
   /** True when this process knows, without reading anything, that the shop has no fault rule at all (so none changes stock). */
   knownNoFaultRules: () => boolean;
 }

@@ -123,12 +123,8 @@ export class Shop {
   }
 
   /** Products an out_of_stock fault rule shows at stock 0 (no firing: a read shows the rule, a refusal fires it). */
-  private outOfStock(): ReadonlySet<number> | Promise<ReadonlySet<number>> {
-    // Without rules (every catalog read of a shop without faults) answered at once, not through a promise.
-    return this.faults.knownNone() ? NONE : this.outOfStockByRules();
-  }
-
-  private async outOfStockByRules(): Promise<ReadonlySet<number>> {
+  private async outOfStock(): Promise<ReadonlySet<number>> {
+    if (this.faults.knownNone()) return NONE;
     const rules = await this.faults.ofKind('out_of_stock');
     return rules.length === 0 ? NONE : new Set(rules.map((r) => r.rule.product_id));
   }
