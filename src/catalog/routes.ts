@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { sendKeptJson, sendKeptOr } from '../http/kept-json.js';
+import { sendKept } from '../http/kept-json.js';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
+import { ok } from '../shared/result.js';
 import type { ProductQuery } from './model.js';
 
 export const CategorySchema = Type.Object(
@@ -83,7 +84,10 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
-  }, (req, reply) => sendKeptOr(reply, req.shop.catalog.keptCategories(), () => req.shop.catalog.categories().then((list) => sendKeptJson(reply, list))));
+  }, (req, reply) => {
+    const catalog = req.shop.catalog;
+    return sendKept(req, reply, { now: () => catalog.keptCategories(), later: () => catalog.categories().then(ok), keeps: (value) => catalog.keeps(value) });
+  });
 
   app.get('/categories/:category_id', {
     schema: {
@@ -117,7 +121,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Not async: a page kept and current (SQLite) is sent at once, without a promise.
   }, (req, reply) => {
     const query = req.query as ProductQuery;
-    return sendKeptOr(reply, req.shop.catalog.keptProducts(query), () => req.shop.catalog.products(query).then((page) => sendKeptJson(reply, page)));
+    const catalog = req.shop.catalog;
+    return sendKept(req, reply, { now: () => catalog.keptProducts(query), later: () => catalog.products(query).then(ok), keeps: (value) => catalog.keeps(value) });
   });
 
   app.get('/products/:product_id', {
@@ -130,7 +135,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, (req, reply) => {
     const id = req.params.product_id;
-    return sendKeptOr(reply, req.shop.catalog.keptProduct(id), () => req.shop.catalog.product(id).then((found) => (found.ok ? sendKeptJson(reply, found.value) : send(reply, found))));
+    const catalog = req.shop.catalog;
+    return sendKept(req, reply, { now: () => catalog.keptProduct(id), later: () => catalog.product(id), keeps: (value) => catalog.keeps(value) });
   });
 
   app.get('/products/:product_id/related', {

@@ -59,6 +59,8 @@ export class CatalogCache {
   readonly totals = new Map<string, number>();
   /** Product details of this version by id: the same object each time, so its JSON can be kept too. */
   readonly details = new Map<number, ProductDetail>();
+  /** Every answer ever put in the caches above (pages, details, a snapshot's categories), of any version. */
+  readonly kept = new WeakSet<object>();
   /** Concurrent requests share one state statement (never one that began before they arrived). */
   readonly states = new FreshRead<CatalogState>();
   /** The state last read and the write mark taken just before reading it (SQLite). */
@@ -112,6 +114,15 @@ export class CatalogService {
     return this.cache.details.size > 0 && this.settled() ? this.cache.details.get(id) : undefined;
   }
 
+  /**
+   * Whether `value` (an answer of this service) is one it keeps, and so hands out again while it
+   * is current, rather than one computed for a single request (under an out_of_stock rule, or a
+   * large catalog's categories).
+   */
+  keeps(value: object): boolean {
+    return this.cache.kept.has(value);
+  }
+
   /** The catalog as of now: its version, and its in-memory copy when it is small. */
   private async current(): Promise<{ version: number; snapshot: CatalogSnapshot | undefined }> {
     const cache = this.cache;
@@ -156,6 +167,7 @@ export class CatalogService {
     }
     // Rows were read after the version: they are at least that new, never older.
     this.cache.snapshot = new CatalogSnapshot(version, rows, categories);
+    this.cache.kept.add(this.cache.snapshot.categories);
     return this.cache.snapshot;
   }
 
@@ -199,6 +211,7 @@ export class CatalogService {
     if (version !== this.cache.version) return;
     if (cache.size >= PAGE_CACHE_SIZE) cache.clear();
     cache.set(key, value);
+    if (typeof value === 'object' && value !== null) this.cache.kept.add(value);
   }
 
   async product(id: number): Promise<Result<ProductDetail>> {

@@ -34,6 +34,7 @@ import type { Shop, ShopFactory } from '../sandboxes/shop.js';
 import { webhookRoutes } from '../webhooks/routes.js';
 import type { WebhookService } from '../webhooks/service.js';
 import { registerIdempotency } from './idempotency.js';
+import { KeptResponses } from './kept-responses.js';
 import { accessLogEnabled } from './logger.js';
 import { ErrorDetail, ValidationError, documented, responses } from './schemas.js';
 import { documentEnums } from './openapi.js';
@@ -45,6 +46,8 @@ declare module 'fastify' {
     rawBody?: string;
     /** The shop (root or sandbox) this request runs against, resolved once in onRequest. */
     shop: Shop;
+    /** Where a kept answer of this request's URL may be remembered (the root's shop paths; see kept-responses.ts); else null. */
+    keptResponses: KeptResponses | null;
   }
 }
 
@@ -85,6 +88,17 @@ function rawQuery(url: string): Record<string, string> {
   return mark < 0 ? {} : Object.fromEntries(new URLSearchParams(url.slice(mark + 1)));
 }
 
+/**
+ * Kept answers sent ahead of Fastify (kept-responses.ts), where every request of a URL is answered
+ * alike: not with access lines or request events at the root (each request must pass the hooks
+ * that record it), nor with a list of CORS origins (the answer varies by Origin).
+ */
+function keptResponsesFor(config: StoreConfig, accessLog: boolean): KeptResponses | null {
+  if (accessLog || config.events.root === 'all' || Array.isArray(config.corsOrigins)) return null;
+  const json = { 'content-type': 'application/json; charset=utf-8' };
+  return new KeptResponses(config.corsOrigins === '*' ? { 'access-control-allow-origin': '*', ...json } : json);
+}
+
 export function buildStoreApp(config: StoreConfig, services: StoreServices, logger: FastifyBaseLogger): FastifyInstance {
   // Query strings, paths and headers are text, so numbers and booleans are coerced from it. JSON
   // bodies carry real types: coercing them would turn `null` into 0 and silently remove a cart line.
@@ -92,10 +106,13 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     text: new Ajv({ allErrors: true, coerceTypes: 'array', useDefaults: true, strict: false }),
     json: new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false }),
   };
+  const accessLog = accessLogEnabled(config.log);
+  const keptResponses = keptResponsesFor(config, accessLog);
   const app = createFastify({
     logger,
-    accessLog: accessLogEnabled(config.log),
+    accessLog,
     errors: storeErrors,
+    serverFactory: keptResponses?.serverFactory,
     validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -183,6 +200,11 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
 
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
+  app.decorateRequest('keptResponses', null);
+  if (keptResponses) app.addHook('preClose', (done) => {
+    keptResponses.close();
+    done();
+  });
   registerIdempotency(app);
   // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
   app.addHook('preHandler', faultHook({
@@ -217,6 +239,7 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     // The root pays no lookup: its shop is built once at start-up.
     scope.addHook('onRequest', (req, _reply, done) => {
       req.shop = shops.root;
+      req.keptResponses = keptResponses;
       done();
     });
     // Off by default at the root (ROOT_EVENTS): the hot path of the plain store API pays nothing for the timeline.

@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { FastifyServerFactory } from 'fastify';
+import { keptBytes, type KeptAnswer } from './kept-json.js';
+
+/** Remembered URLs per server; past this the map starts again (hot URLs come back at their next request). */
+const URL_LIMIT = 1000;
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Repeated catalog GETs at the root, answered before Fastify sees them (issue 12).
+ *
+ * A catalog route that sent a kept answer (kept-json.ts) remembers the exact request URL with that
+ * answer's `now`/`later`/`keeps`. The next GET of the URL asks them what is current (`now` without
+ * waiting: SQLite, nothing written since; else `later`, which reads the catalog state as the route
+ * would) and, when it is the kept answer, writes its kept bytes without routing, hooks,
+ * validation or a request logger, which cost more than the rest of such a request. The same URL
+ * always parses, validates and routes the same way, so the answer is the one the route would give.
+ * Anything else goes to Fastify as before: another method, a body, an `X-Fault` or
+ * `Idempotency-Key` header, an answer that is not a kept one (a fault rule may apply, a failure),
+ * or a server that is closing.
+ *
+ * Only a server that answers every such request alike uses it: no access lines, no request events
+ * at the root, and CORS either off or `*` (a list of origins varies the answer by Origin).
+ */
+export class KeptResponses {
+  private readonly byUrl = new Map<string, KeptAnswer>();
+  private closing = false;
+
+  /** `headers`: what the route's own reply sends ahead of Content-Length (CORS, then Content-Type), in that order. */
+  constructor(private readonly headers: Readonly<Record<string, string>>) {}
+
+  /** Answers GET `url` with `answer` from the next request on, while it is a kept one. */
+  remember(url: string, answer: KeptAnswer): void {
+    if (this.closing) return;
+    if (this.byUrl.size >= URL_LIMIT && !this.byUrl.has(url)) this.byUrl.clear();
+    this.byUrl.set(url, answer);
+  }
+
+  /** From now on every request goes to Fastify (which answers 503 while it closes). */
+  close(): void {
+    this.closing = true;
+    this.byUrl.clear();
+  }
+
+  /**
+   * Fastify's `serverFactory`: Node's HTTP server with the timeouts Fastify would set on its own
+   * (it sets none on a server it is given), answering remembered URLs and passing the rest on.
+   */
+  readonly serverFactory: FastifyServerFactory = (handler, options) => {
+    const server = createServer((req, res) => this.handle(req, res, handler));
+    // Fastify hands over its options with its defaults applied.
+    const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    server.keepAliveTimeout = timeouts.keepAliveTimeout;
+    server.requestTimeout = timeouts.requestTimeout;
+    server.setTimeout(timeouts.connectionTimeout);
+    return server as Server;
+  };
+
+  private handle(req: IncomingMessage, res: ServerResponse, fastify: Handler): void {
+    const answer = this.answerFor(req);
+    if (answer === undefined) return fastify(req, res);
+    const value = answer.now();
+    if (value !== undefined && this.write(res, value)) return;
+    answer.later().then(
+      (result) => {
+        if (!(result.ok && answer.keeps(result.value) && this.write(res, result.value))) fastify(req, res);
+      },
+      // Fastify reads it again, and answers the failure as the route does.
+      () => fastify(req, res),
+    );
+  }
+
+  /** The remembered answer for `req`, when nothing but its URL can change what it gets. */
+  private answerFor(req: IncomingMessage): KeptAnswer | undefined {
+    if (req.method !== 'GET' || this.byUrl.size === 0) return undefined;
+    const answer = this.byUrl.get(req.url ?? '');
+    if (answer === undefined) return undefined;
+    const headers = req.headers;
+    if (headers['x-fault'] !== undefined || headers['idempotency-key'] !== undefined) return undefined;
+    if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')) return undefined;
+    return answer;
+  }
+
+  /** Sends `value`'s kept JSON and returns true; false (nothing sent) when it has none or the server began closing. */
+  private write(res: ServerResponse, value: object): boolean {
+    const body = keptBytes(value);
+    if (body === undefined || this.closing) return false;
+    res.writeHead(200, { ...this.headers, 'content-length': body.length });
+    res.end(body);
+    return true;
+  }
+}
