@@ -1,9 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendKept, type KeptAnswer } from '../src/http/kept-json.js';
+import { sendKept } from '../src/http/kept-json.js';
 import { KeptResponses } from '../src/http/kept-responses.js';
-import { fail, ok, type Result } from '../src/shared/result.js';
+import type { KeptRead } from '../src/shared/kept-read.js';
+import { fail, ok } from '../src/shared/result.js';
 import { call, freePort, startStore, useStore, type ServerProcess } from './helpers/processes.js';
 import { cartWith, shutdown, stockOf, waitFor } from './helpers/shop.js';
 
@@ -20,7 +21,7 @@ describe('KeptResponses in front of a Fastify route', () => {
   /** Requests that reached the route, by URL. */
   const routed: string[] = [];
   /** What the route's answer gives, set by each test. */
-  let answer: { now: () => object | undefined; later: () => Promise<Result<object>>; keeps: (value: object) => boolean };
+  let answer: KeptRead<object>;
 
   beforeAll(async () => {
     app = Fastify({ serverFactory: kept.serverFactory });
@@ -33,7 +34,7 @@ describe('KeptResponses in front of a Fastify route', () => {
     app.get('/thing', (req, reply) => {
       routed.push(req.url);
       // What the test set last, also for requests answered ahead of the route.
-      const live: KeptAnswer = { now: () => answer.now(), later: () => answer.later(), keeps: (value) => answer.keeps(value) };
+      const live: KeptRead<object> = { now: () => answer.now(), current: () => answer.current(), read: () => answer.read(), keeps: (value) => answer.keeps(value) };
       return sendKept(req, reply, live);
     });
     app.post('/thing', (req) => {
@@ -48,7 +49,7 @@ describe('KeptResponses in front of a Fastify route', () => {
 
   const get = (path: string, headers: Record<string, string> = {}) => call('GET', `${base}${path}`, undefined, headers);
   /** An answer the service keeps and knows current: `value` every time. */
-  const keptAs = (value: object): typeof answer => ({ now: () => value, later: () => Promise.resolve(ok(value)), keeps: () => true });
+  const keptAs = (value: object): KeptRead<object> => ({ now: () => value, current: () => Promise.resolve(value), read: () => Promise.resolve(ok(value)), keeps: () => true });
   const routedCount = (url: string) => routed.filter((u) => u === url).length;
 
   it('the route answers a URL first; its repeats are the same bytes and headers, without the route', async () => {
@@ -70,39 +71,39 @@ describe('KeptResponses in front of a Fastify route', () => {
     expect(routedCount('/thing?a=2')).toBe(1);
   });
 
-  it('asks `later` when `now` knows nothing, and sends what it gives when it is a kept answer', async () => {
+  it('asks `current` when `now` knows nothing, and sends the kept answer it gives', async () => {
     const value = { id: 2 };
-    let laterCalls = 0;
+    let currentCalls = 0;
     answer = keptAs(value);
     await get('/thing?b=1');
-    answer = { now: () => undefined, later: () => (laterCalls++, Promise.resolve(ok(value))), keeps: () => true };
+    answer = { ...keptAs(value), now: () => undefined, current: () => (currentCalls++, Promise.resolve(value)) };
     const res = await get('/thing?b=1');
     expect(res.text).toBe('{"id":2}');
-    expect(laterCalls).toBe(1);
+    expect(currentCalls).toBe(1);
     expect(routedCount('/thing?b=1')).toBe(1);
   });
 
-  it('passes to the route an answer that is not a kept one, a failure, or a value never sent', async () => {
+  it('passes to the route a request without a kept answer: one for this request alone, a failure, a value never sent', async () => {
     const value = { id: 3 };
     answer = keptAs(value);
     await get('/thing?c=1');
-    // Computed for one request (a fault rule): the route sends it, and does not remember the URL again.
+    // Computed for one request (a fault rule): the route sends it, and does not remember the URL for it.
     const fresh = { id: 3, stock: 0 };
-    answer = { now: () => undefined, later: () => Promise.resolve(ok(fresh)), keeps: () => false };
+    answer = { now: () => undefined, current: () => Promise.resolve(undefined), read: () => Promise.resolve(ok(fresh)), keeps: () => false };
     expect((await get('/thing?c=1')).text).toBe('{"id":3,"stock":0}');
     expect(routedCount('/thing?c=1')).toBe(2);
     // A failure is the route's to answer, in its own words.
-    answer = { now: () => undefined, later: () => Promise.resolve(fail('not_found', 'Thing not found')), keeps: () => true };
+    answer = keptAs(value);
     await get('/thing?c=2');
+    answer = { now: () => undefined, current: () => Promise.resolve(undefined), read: () => Promise.resolve(fail('not_found', 'Thing not found')), keeps: () => true };
     const missing = await get('/thing?c=2');
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ detail: 'Thing not found' });
     expect(routedCount('/thing?c=2')).toBe(2);
     // A rejected read goes to the route too (which reads again).
-    let reads = 0;
     answer = keptAs(value);
     await get('/thing?c=3');
-    answer = { now: () => undefined, later: () => (++reads === 1 ? Promise.reject(new Error('database gone')) : Promise.resolve(ok(value))), keeps: () => true };
+    answer = { ...keptAs(value), now: () => undefined, current: () => Promise.reject(new Error('database gone')) };
     expect((await get('/thing?c=3')).text).toBe('{"id":3}');
     expect(routedCount('/thing?c=3')).toBe(2);
     // A kept answer whose JSON was never sent (a new version's page): the route serialises it.
@@ -193,6 +194,14 @@ describe('kept catalog answers of a real store', () => {
     expect((await get('/products/4')).body.stock).toBe(0);
     expect((await call('DELETE', `${store.url()}/sandboxes/default/faults`)).status).toBe(204);
     expect((await get('/products/4')).body.stock).toBe(stock);
+    // A rule of the request hook (latency, error) applies to a URL answered before, as to any other.
+    for (let i = 0; i < 3; i++) expect((await get('/categories')).status).toBe(200);
+    const rule = await call('PUT', `${store.url()}/sandboxes/default/faults`, { rules: [{ kind: 'error', status: 503, match: { method: 'GET', path: '/categories' } }] });
+    expect(rule.status, rule.text).toBe(200);
+    expect((await get('/categories')).status).toBe(503);
+    expect((await get('/categories')).status).toBe(503);
+    expect((await call('DELETE', `${store.url()}/sandboxes/default/faults`)).status).toBe(204);
+    expect((await get('/categories')).status).toBe(200);
   });
 });
 

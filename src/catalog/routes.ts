@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sendKept } from '../http/kept-json.js';
 import { send } from '../http/problem.js';
 import { MAX_AMOUNT, MAX_INT32, StringEnum, integerIssue, responses } from '../http/schemas.js';
-import { ok } from '../shared/result.js';
 import type { ProductQuery } from './model.js';
 
 export const CategorySchema = Type.Object(
@@ -85,8 +84,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
   }, (req, reply) => {
-    const catalog = req.shop.catalog;
-    return sendKept(req, reply, { now: () => catalog.keptCategories(), later: () => catalog.categories().then(ok), keeps: (value) => catalog.keeps(value) });
+    return sendKept(req, reply, req.shop.catalog.categoriesRead());
   });
 
   app.get('/categories/:category_id', {
@@ -121,8 +119,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // Not async: a page kept and current (SQLite) is sent at once, without a promise.
   }, (req, reply) => {
     const query = req.query as ProductQuery;
-    const catalog = req.shop.catalog;
-    return sendKept(req, reply, { now: () => catalog.keptProducts(query), later: () => catalog.products(query).then(ok), keeps: (value) => catalog.keeps(value) });
+    return sendKept(req, reply, req.shop.catalog.productsRead(query));
   });
 
   app.get('/products/:product_id', {
@@ -135,8 +132,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, (req, reply) => {
     const id = req.params.product_id;
-    const catalog = req.shop.catalog;
-    return sendKept(req, reply, { now: () => catalog.keptProduct(id), later: () => catalog.product(id), keeps: (value) => catalog.keeps(value) });
+    return sendKept(req, reply, req.shop.catalog.productRead(id));
   });
 
   app.get('/products/:product_id/related', {

@@ -4,6 +4,7 @@ import type { CatalogRepository, CatalogState } from './repository.js';
 import { CatalogSnapshot } from './snapshot.js';
 import type { Clock } from '../sandboxes/shop.js';
 import { FreshRead } from '../shared/fresh-read.js';
+import type { KeptRead } from '../shared/kept-read.js';
 
 export interface ProductPage {
   total: number;
@@ -28,6 +29,8 @@ export interface CatalogServiceOptions {
   outOfStock: () => Promise<ReadonlySet<number>>;
   /** True when this process knows, without reading anything, that the shop has no fault rule at all (so none changes stock). */
   knownNoFaultRules: () => boolean;
+  /** Whether the shop has no fault rule at all, reading the rules when this process does not know. */
+  noFaultRules: () => Promise<boolean>;
 }
 
 /** Listing pages (and, for SQL-served catalogs, match counts) kept per catalog version. */
@@ -98,29 +101,49 @@ export class CatalogService {
     return (deadline === null || deadline > this.options.clock.now()) && this.options.knownNoFaultRules();
   }
 
-  /** What `categories()` would answer, when the catalog is kept in memory and current (see settled); else undefined. */
-  keptCategories(): Category[] | undefined {
-    const { snapshot, version } = this.cache;
-    return snapshot && snapshot.version >= version && this.settled() ? snapshot.categories : undefined;
+  /** `categories()` as a kept read: the in-memory catalog's list (a large catalog's is read each time, never kept). */
+  categoriesRead(): KeptRead<Category[]> {
+    const keptIn = (snapshot: CatalogSnapshot | undefined, version: number) => (snapshot && snapshot.version >= version ? snapshot.categories : undefined);
+    return this.keptRead(
+      () => keptIn(this.cache.snapshot, this.cache.version),
+      ({ snapshot, version }) => keptIn(snapshot, version),
+      () => this.categories().then(ok),
+    );
   }
 
-  /** The page `products(query)` would answer, when it is kept and current (see settled); else undefined. */
-  keptProducts(query: ProductQuery): ProductPage | undefined {
-    return this.cache.pages.size > 0 && this.settled() ? this.cache.pages.get(pageKey(query)) : undefined;
+  /** `products(query)` as a kept read: the page cached for this query and version. */
+  productsRead(query: ProductQuery): KeptRead<ProductPage> {
+    const key = pageKey(query);
+    const kept = () => this.cache.pages.get(key);
+    return this.keptRead(kept, kept, () => this.products(query).then(ok));
   }
 
-  /** The product `product(id)` would answer, when it is kept and current (see settled); else undefined. */
-  keptProduct(id: number): ProductDetail | undefined {
-    return this.cache.details.size > 0 && this.settled() ? this.cache.details.get(id) : undefined;
+  /** `product(id)` as a kept read: the detail cached for this id and version. */
+  productRead(id: number): KeptRead<ProductDetail> {
+    const kept = () => this.cache.details.get(id);
+    return this.keptRead(kept, kept, () => this.product(id));
   }
 
   /**
-   * Whether `value` (an answer of this service) is one it keeps, and so hands out again while it
-   * is current, rather than one computed for a single request (under an out_of_stock rule, or a
-   * large catalog's categories).
+   * A kept read over the caches: `kept` finds the answer in them (`keptNow` without waiting,
+   * `keptAfter` once the current catalog is known); `now` answers only while settled(), `current`
+   * after reading the state and, unless known, the fault rules (a rule may change what a request
+   * gets: the request hook applies latency and errors, out_of_stock changes stock).
    */
-  keeps(value: object): boolean {
-    return this.cache.kept.has(value);
+  private keptRead<T extends object>(
+    keptNow: () => T | undefined,
+    keptAfter: (catalog: { version: number; snapshot: CatalogSnapshot | undefined }) => T | undefined,
+    read: () => Promise<Result<T>>,
+  ): KeptRead<T> {
+    return {
+      now: () => (this.settled() ? keptNow() : undefined),
+      current: async () => {
+        if (!(await this.options.noFaultRules())) return undefined;
+        return keptAfter(await this.current());
+      },
+      read,
+      keeps: (value) => this.cache.kept.has(value),
+    };
   }
 
   /** The catalog as of now: its version, and its in-memory copy when it is small. */

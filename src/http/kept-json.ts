@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Result } from '../shared/result.js';
+import type { KeptRead } from '../shared/kept-read.js';
 import { send } from './problem.js';
 
 const kept = new WeakMap<object, Buffer>();
@@ -24,32 +24,19 @@ export function sendKeptJson(reply: FastifyReply, value: object): FastifyReply {
 }
 
 /**
- * A GET's answer that a service may keep (CatalogService): none of the three may hold the request.
- * - `now`: the kept answer when the service knows it current without waiting; else undefined.
- * - `later`: the current answer, read as the route would (a failure is sent as the route's error).
- * - `keeps`: whether a value `later` gave is one the service keeps (not one computed for this
- *   request alone, e.g. under a fault rule), so that `now` or `later` will hand it out again.
- */
-export interface KeptAnswer {
-  now(): object | undefined;
-  later(): Promise<Result<object>>;
-  keeps(value: object): boolean;
-}
-
-/**
  * A catalog GET's handler: sends `answer` (at once when it is kept and current, without a
  * promise), and where the request's scope keeps responses (`req.keptResponses`, the root) and the
  * answer is a kept one, remembers the request's URL with it (kept-responses.ts). Use it from a
  * handler that is not async, and return what it returns.
  */
-export function sendKept(req: FastifyRequest, reply: FastifyReply, answer: KeptAnswer): Promise<unknown> | undefined {
+export function sendKept<T extends object>(req: FastifyRequest, reply: FastifyReply, answer: KeptRead<T>): Promise<unknown> | undefined {
   const value = answer.now();
   if (value !== undefined) {
     sendKeptJson(reply, value);
     req.keptResponses?.remember(req.url, answer);
     return undefined;
   }
-  return answer.later().then((result) => {
+  return answer.read().then((result) => {
     if (!result.ok) return send(reply, result);
     if (answer.keeps(result.value)) req.keptResponses?.remember(req.url, answer);
     return sendKeptJson(reply, result.value);

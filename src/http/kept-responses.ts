@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyServerFactory } from 'fastify';
-import { keptBytes, type KeptAnswer } from './kept-json.js';
+import type { KeptRead } from '../shared/kept-read.js';
+import { keptBytes } from './kept-json.js';
 
 /** Remembered URLs per server; past this the map starts again (hot URLs come back at their next request). */
 const URL_LIMIT = 1000;
@@ -10,28 +11,28 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 /**
  * Repeated catalog GETs at the root, answered before Fastify sees them (issue 12).
  *
- * A catalog route that sent a kept answer (kept-json.ts) remembers the exact request URL with that
- * answer's `now`/`later`/`keeps`. The next GET of the URL asks them what is current (`now` without
- * waiting: SQLite, nothing written since; else `later`, which reads the catalog state as the route
- * would) and, when it is the kept answer, writes its kept bytes without routing, hooks,
+ * A catalog route that sent a kept answer (kept-json.ts) remembers the exact request URL with its
+ * KeptRead. The next GET of the URL asks it for the kept answer (`now` without waiting: SQLite,
+ * nothing written since and no fault rule; else `current`, which reads the catalog state and the
+ * fault rules as the route and its hooks would) and writes its kept bytes without routing, hooks,
  * validation or a request logger, which cost more than the rest of such a request. The same URL
  * always parses, validates and routes the same way, so the answer is the one the route would give.
  * Anything else goes to Fastify as before: another method, a body, an `X-Fault` or
- * `Idempotency-Key` header, an answer that is not a kept one (a fault rule may apply, a failure),
+ * `Idempotency-Key` header, no kept answer (a fault rule, a new version not yet sent, a failure),
  * or a server that is closing.
  *
  * Only a server that answers every such request alike uses it: no access lines, no request events
  * at the root, and CORS either off or `*` (a list of origins varies the answer by Origin).
  */
 export class KeptResponses {
-  private readonly byUrl = new Map<string, KeptAnswer>();
+  private readonly byUrl = new Map<string, KeptRead<object>>();
   private closing = false;
 
   /** `headers`: what the route's own reply sends ahead of Content-Length (CORS, then Content-Type), in that order. */
   constructor(private readonly headers: Readonly<Record<string, string>>) {}
 
   /** Answers GET `url` with `answer` from the next request on, while it is a kept one. */
-  remember(url: string, answer: KeptAnswer): void {
+  remember(url: string, answer: KeptRead<object>): void {
     if (this.closing) return;
     if (this.byUrl.size >= URL_LIMIT && !this.byUrl.has(url)) this.byUrl.clear();
     this.byUrl.set(url, answer);
@@ -62,17 +63,17 @@ export class KeptResponses {
     if (answer === undefined) return fastify(req, res);
     const value = answer.now();
     if (value !== undefined && this.write(res, value)) return;
-    answer.later().then(
-      (result) => {
-        if (!(result.ok && answer.keeps(result.value) && this.write(res, result.value))) fastify(req, res);
+    answer.current().then(
+      (current) => {
+        if (current === undefined || !this.write(res, current)) fastify(req, res);
       },
-      // Fastify reads it again, and answers the failure as the route does.
+      // Fastify reads it again, and answers a failure as the route does.
       () => fastify(req, res),
     );
   }
 
   /** The remembered answer for `req`, when nothing but its URL can change what it gets. */
-  private answerFor(req: IncomingMessage): KeptAnswer | undefined {
+  private answerFor(req: IncomingMessage): KeptRead<object> | undefined {
     if (req.method !== 'GET' || this.byUrl.size === 0) return undefined;
     const answer = this.byUrl.get(req.url ?? '');
     if (answer === undefined) return undefined;

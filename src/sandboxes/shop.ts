@@ -119,6 +119,7 @@ export class Shop {
       writeMark: this.factory.database.writeMark,
       outOfStock: () => this.outOfStock(),
       knownNoFaultRules: () => this.faults.knownNone(),
+      noFaultRules: async () => this.faults.knownNone() || (await this.faults.active()).length === 0,
     }));
   }
 
