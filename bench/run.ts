@@ -29,35 +29,46 @@ const mean = (ms: Measurement[]): Measurement => ({
   p99: ms.reduce((s, m) => s + m.p99, 0) / ms.length,
 });
 
-/** Runs `measure` rounds times per tree, alternating which tree goes first, and records the means. */
-async function alternate(database: string, name: string, measure: (tree: number) => Promise<Measurement>, unit?: string): Promise<void> {
+/**
+ * Runs `measure` rounds times per tree, alternating which tree goes first, and records the means.
+ * With `base` (the baseline's request), each round measures the baseline too, just before the
+ * trees, and the row's ratio is to the mean of those: the machine's speed drifts by ±20% within a
+ * run, so a baseline measured minutes earlier would move every ratio by as much.
+ */
+async function alternate(
+  database: string,
+  name: string,
+  measure: (tree: number) => Promise<Measurement>,
+  measured: { unit?: string; base?: () => Promise<Measurement> } = {},
+): Promise<void> {
   const results: Measurement[][] = trees.map(() => []);
+  const bases: Measurement[] = [];
   for (let round = 0; round < options.rounds; round++) {
+    if (measured.base) bases.push(await measured.base());
     const order = trees.map((_, i) => i);
     if (round % 2 === 1) order.reverse();
     for (const i of order) results[i]!.push(await measure(i));
   }
+  const baseline = bases.length > 0 ? mean(bases).rps : baselines[database]!;
   trees.forEach((tree, i) => {
     const m = mean(results[i]!);
-    rows.push({ database, name, tree: tree.label, unit, baseline: baselines[database]!, ...m });
+    rows.push({ database, name, tree: tree.label, unit: measured.unit, baseline, ...m });
     console.log(`${database.padEnd(9)} ${tree.label.padEnd(24)} ${name.padEnd(76)} ${m.rps.toFixed(0).padStart(6)}/s  p50 ${m.p50.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms`);
   });
 }
 
-async function baseline(database: string): Promise<void> {
+/** Starts the baseline server, measures it once (the figure of the section's other rows) and returns it running. */
+async function baseline(database: string): Promise<ServerProcess> {
   const port = await freePort();
   const base = await spawnServer('bench/baseline.ts', { PORT: String(port) }, port, '/categories', { prefix: pin });
-  try {
-    const m = await measureGet(`${base.url}/categories`, options.connections, options.duration);
-    baselines[database] = m.rps;
-    rows.push({ database, name: 'baseline: bare Fastify, categories from memory', tree: '—', baseline: m.rps, ...m });
-    console.log(`${database.padEnd(9)} baseline ${m.rps.toFixed(0)} req/s`);
-  } finally {
-    await base.stop();
-  }
+  const m = await measureGet(`${base.url}/categories`, options.connections, options.duration);
+  baselines[database] = m.rps;
+  rows.push({ database, name: 'baseline: bare Fastify, categories from memory', tree: '—', baseline: m.rps, ...m });
+  console.log(`${database.padEnd(9)} baseline ${m.rps.toFixed(0)} req/s`);
+  return base;
 }
 
-async function catalogAndPurchases(kind: string): Promise<void> {
+async function catalogAndPurchases(kind: string, base: ServerProcess): Promise<void> {
   const seed = benchSeed(dir);
   const running: { store: ServerProcess; gateway: ServerProcess }[] = [];
   try {
@@ -67,13 +78,15 @@ async function catalogAndPurchases(kind: string): Promise<void> {
       running.push({ store, gateway: await startGateway(tree, dir, store.url, pin) });
     }
     for (const path of options.only.includes('catalog') ? CATALOG_MIX : []) {
-      await alternate(kind, `GET ${path}`, (i) => measureGet(running[i]!.store.url + path, options.connections, options.duration));
+      await alternate(kind, `GET ${path}`, (i) => measureGet(running[i]!.store.url + path, options.connections, options.duration), {
+        base: () => measureGet(`${base.url}/categories`, options.connections, options.duration),
+      });
     }
     if (options.only.includes('purchases')) await alternate(
       kind,
       `full purchases (cart, add, checkout, pay + callback), ${options.connections} loops in ${options.clients} client processes`,
       (i) => measurePurchases(running[i]!.store.url, running[i]!.gateway.url, seed.tokenId, options.connections, options.clients, options.duration),
-      'purchases',
+      { unit: 'purchases' },
     );
   } finally {
     await Promise.all(running.flatMap((r) => [r.store.stop(), r.gateway.stop()]));
@@ -110,8 +123,12 @@ async function main(): Promise<void> {
   if (options.against) trees.push(checkoutTree(options.against, dir));
   try {
     for (const kind of options.databases) {
-      await baseline(kind);
-      await catalogAndPurchases(kind);
+      const base = await baseline(kind);
+      try {
+        await catalogAndPurchases(kind, base);
+      } finally {
+        await base.stop();
+      }
       // Sandboxes exist in this tree only: an --against tree may predate them.
       if (options.only.includes('sandboxes')) {
         await dropDatabase(kind, 'sbx');
