@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendKept } from '../src/http/kept-json.js';
 import { KeptResponses } from '../src/http/kept-responses.js';
@@ -24,7 +24,8 @@ describe('KeptResponses in front of a Fastify route', () => {
   let answer: KeptRead<object>;
 
   beforeAll(async () => {
-    app = Fastify({ serverFactory: kept.serverFactory });
+    app = Fastify();
+    kept.install(app.server);
     app.decorateRequest('keptResponses', null);
     app.addHook('onRequest', (req, reply, done) => {
       req.keptResponses = kept;
@@ -221,5 +222,34 @@ describe('a store that records every request answers none ahead of its hooks', (
     expect(events.filter((e) => e.type === 'request' && e.data.path.startsWith('/products/3'))).toHaveLength(4);
     const accessLines = store!.output().split('\n').filter((line) => line.includes('"msg":"request"') && line.includes('/products/3?repeat=1'));
     expect(accessLines).toHaveLength(4);
+  });
+});
+
+/** Whether this machine can listen on the IPv6 loopback (a container may have IPv6 switched off). */
+async function ipv6Loopback(): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => server.close(() => resolve(true)));
+  });
+}
+
+describe('HOST=localhost with two loopback addresses', async () => {
+  // Fastify opens a server per address `localhost` resolves to; kept answers must not cost that.
+  it.runIf(await ipv6Loopback())('the store answers on both, kept repeats included', async () => {
+    const shim = new URL('./helpers/dual-localhost.mjs', import.meta.url).pathname;
+    const port = await freePort();
+    const store = await startStore({ port, env: { HOST: 'localhost', NODE_OPTIONS: `--import ${shim}` } });
+    try {
+      for (const host of ['127.0.0.1', '[::1]']) {
+        for (let i = 0; i < 3; i++) {
+          const res = await call('GET', `http://${host}:${port}/products/3`);
+          expect(res.status, `${host}: ${res.text}`).toBe(200);
+          expect(res.body.id).toBe(3);
+        }
+      }
+    } finally {
+      await shutdown(store);
+    }
   });
 });

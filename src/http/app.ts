@@ -112,7 +112,6 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
     logger,
     accessLog,
     errors: storeErrors,
-    serverFactory: keptResponses?.serverFactory,
     validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? validators.json : validators.text).compile(schema),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -201,10 +200,13 @@ export function buildStoreApp(config: StoreConfig, services: StoreServices, logg
   // A request's shop: declared up front (a stable request shape), assigned in each scope's onRequest.
   app.decorateRequest('shop', null as unknown as Shop);
   app.decorateRequest('keptResponses', null);
-  if (keptResponses) app.addHook('preClose', (done) => {
-    keptResponses.close();
-    done();
-  });
+  if (keptResponses) {
+    keptResponses.install(app.server);
+    app.addHook('preClose', (done) => {
+      keptResponses.close();
+      done();
+    });
+  }
   registerIdempotency(app);
   // Injected faults: the X-Fault header on any request, the sandbox's rules on its shop paths.
   app.addHook('preHandler', faultHook({

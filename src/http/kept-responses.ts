@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { FastifyServerFactory } from 'fastify';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { KeptRead } from '../shared/kept-read.js';
 import { keptBytes } from './kept-json.js';
 
@@ -45,31 +44,32 @@ export class KeptResponses {
   }
 
   /**
-   * Fastify's `serverFactory`: Node's HTTP server with the timeouts Fastify would set on its own
-   * (it sets none on a server it is given), answering remembered URLs and passing the rest on.
+   * Puts this in front of the request listener of Fastify's own server (`app.server`, which
+   * exists as soon as the instance does). Not a `serverFactory`: Fastify then skips the extra
+   * servers it opens when HOST (such as `localhost`) resolves to several addresses. Those extra
+   * servers answer every request through Fastify.
    */
-  readonly serverFactory: FastifyServerFactory = (handler, options) => {
-    const server = createServer((req, res) => this.handle(req, res, handler));
-    // Fastify hands over its options with its defaults applied.
-    const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
-    server.keepAliveTimeout = timeouts.keepAliveTimeout;
-    server.requestTimeout = timeouts.requestTimeout;
-    server.setTimeout(timeouts.connectionTimeout);
-    return server as Server;
-  };
+  install(server: Server): void {
+    const [fastify] = server.listeners('request') as Handler[];
+    if (fastify === undefined) throw new Error('the server has no request listener to put kept answers in front of');
+    server.removeListener('request', fastify);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res, fastify));
+  }
 
   private handle(req: IncomingMessage, res: ServerResponse, fastify: Handler): void {
     const answer = this.answerFor(req);
     if (answer === undefined) return fastify(req, res);
     const value = answer.now();
     if (value !== undefined && this.write(res, value)) return;
-    answer.current().then(
-      (current) => {
-        if (current === undefined || !this.write(res, current)) fastify(req, res);
-      },
+    answer
+      .current()
       // Fastify reads it again, and answers a failure as the route does.
-      () => fastify(req, res),
-    );
+      .catch(() => undefined)
+      .then((current) => {
+        if (current === undefined || !this.write(res, current)) fastify(req, res);
+      })
+      // Neither writing nor Fastify's handler throws in practice; should one, the connection goes, not the process.
+      .catch((error: unknown) => res.destroy(error as Error));
   }
 
   /** The remembered answer for `req`, when nothing but its URL can change what it gets. */

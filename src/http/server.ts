@@ -1,5 +1,5 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerFactory, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installRouting, MAX_PARAM_LENGTH, routerErrorHandler, type ErrorStyle } from './routing.js';
 
 type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
@@ -53,11 +53,8 @@ export function createFastify(options: {
    * Fastify's default validator.
    */
   validatorCompiler: ValidatorCompiler;
-  /** Answers some requests before Fastify sees them (kept-responses.ts); Node's own server otherwise. */
-  serverFactory?: FastifyServerFactory | undefined;
 }): FastifyInstance {
   const app = Fastify({
-    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     schemaController: {
       compilersFactory: { buildValidator: () => (route) => validateOnFirstUse(() => options.validatorCompiler(route)), buildSerializer: serializeOnFirstUse },
     },
