@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { KeptRead } from '../shared/kept-read.js';
 import { keptBytes } from './kept-json.js';
+import { hasBody } from './routing.js';
 
 /** Remembered URLs per server; past this the map starts again (hot URLs come back at their next request). */
 const URL_LIMIT = 1000;
@@ -79,8 +80,7 @@ export class KeptResponses {
     if (answer === undefined) return undefined;
     const headers = req.headers;
     if (headers['x-fault'] !== undefined || headers['idempotency-key'] !== undefined) return undefined;
-    if (headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')) return undefined;
-    return answer;
+    return hasBody(headers) ? undefined : answer;
   }
 
   /** Sends `value`'s kept JSON and returns true; false (nothing sent) when it has none or the server began closing. */

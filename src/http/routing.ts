@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findUnstorableText } from './text.js';
 
@@ -106,6 +107,10 @@ function valueAt(value: unknown, loc: (string | number)[]): unknown {
   return current === undefined ? loc.at(-1) : current;
 }
 
+/** Whether a request carries a body: a chunked one, or a Content-Length other than 0. */
+export const hasBody = (headers: IncomingHttpHeaders): boolean =>
+  headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+
 /**
  * A body-less request (Content-Length 0 or none, no chunked body) has no content type to honour:
  * `curl -X POST -d ''` sends form-urlencoded. A body without a content type, or sent as
@@ -113,8 +118,7 @@ function valueAt(value: unknown, loc: (string | number)[]): unknown {
  */
 function normaliseContentType(req: FastifyRequest): void {
   const headers = req.raw.headers;
-  const length = headers['content-length'];
-  if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
+  if (!hasBody(headers)) {
     delete headers['content-type'];
     return;
   }
