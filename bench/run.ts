@@ -39,12 +39,12 @@ async function alternate(
   database: string,
   name: string,
   measure: (tree: number) => Promise<Measurement>,
-  measured: { unit?: string; base?: () => Promise<Measurement> } = {},
+  { unit, base }: { unit?: string; base?: () => Promise<Measurement> } = {},
 ): Promise<void> {
   const results: Measurement[][] = trees.map(() => []);
   const bases: Measurement[] = [];
   for (let round = 0; round < options.rounds; round++) {
-    if (measured.base) bases.push(await measured.base());
+    if (base) bases.push(await base());
     const order = trees.map((_, i) => i);
     if (round % 2 === 1) order.reverse();
     for (const i of order) results[i]!.push(await measure(i));
@@ -52,7 +52,7 @@ async function alternate(
   const baseline = bases.length > 0 ? mean(bases).rps : baselines[database]!;
   trees.forEach((tree, i) => {
     const m = mean(results[i]!);
-    rows.push({ database, name, tree: tree.label, unit: measured.unit, baseline, ...m });
+    rows.push({ database, name, tree: tree.label, unit, baseline, ...m });
     console.log(`${database.padEnd(9)} ${tree.label.padEnd(24)} ${name.padEnd(76)} ${m.rps.toFixed(0).padStart(6)}/s  p50 ${m.p50.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms`);
   });
 }

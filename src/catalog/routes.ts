@@ -83,9 +83,7 @@ export const catalogRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/categories', {
     schema: { operationId: 'listCategories', tags: ['catalog'], summary: 'List categories in id order', response: responses(Type.Array(Type.Ref('Category')), [CATEGORY]) },
-  }, (req, reply) => {
-    return sendKept(req, reply, req.shop.catalog.categoriesRead());
-  });
+  }, (req, reply) => sendKept(req, reply, req.shop.catalog.categoriesRead()));
 
   app.get('/categories/:category_id', {
     schema: {
